@@ -1,0 +1,16 @@
+"""dsl: the stack language of synth (SPEC v1), pure Python, never imports torch.
+
+    from dsl import parse, run, trace, load_tasks, get_profile
+    run(parse("dup mul"), [3]).stack == (9,)
+"""
+from .machine import Result, Step, matches, run, trace
+from .ops import OPS, Fail, Op, out_types
+from .parser import DslSyntaxError, Item, Program, parse
+from .profiles import PROFILES, Profile, get_profile
+from .tasks import Example, Task, TaskError, load_tasks, parse_tasks
+from .values import Value, from_json, literal_text, to_json, type_of
+
+__all__ = ["Result", "Step", "matches", "run", "trace", "OPS", "Fail", "Op", "out_types",
+           "DslSyntaxError", "Item", "Program", "parse", "PROFILES", "Profile", "get_profile",
+           "Example", "Task", "TaskError", "load_tasks", "parse_tasks", "Value", "from_json",
+           "literal_text", "to_json", "type_of"]

@@ -1,0 +1,156 @@
+"""The machine (SPEC §2): run a program on a stack, concretely. Never raises on any program or input.
+
+    from dsl import parse, run, trace
+    r = run(parse("dup mul c0 add"), [3], constants=[1], profile="small")
+    r.ok, r.stack == True, [10];   r.to_json() == {"ok": True, "stack": [10]}
+    steps = trace(prog, [3], [1])   # [Step(index, item, before, after | None, error | None), ...]
+
+`program` may be a parsed `Program`, its `.code`, or a sequence of op names (strings) and literal values
+wrapped as 1-tuples. Dispatch is by table: each op name maps to a precompiled step function.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from .ops import CONST_INDEX, OPS, Fail, Op
+from .parser import Program
+from .profiles import Profile, get_profile
+from .values import Value, check_value, to_json
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    stack: tuple = ()          # final stack (bottom first) when ok
+    error: str | None = None   # error kind when not ok
+    at: int | None = None      # index of the failing item
+
+    def to_json(self) -> dict:
+        if self.ok:
+            return {"ok": True, "stack": [to_json(v) for v in self.stack]}
+        return {"ok": False, "error": self.error, "at": self.at}
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    item: str | tuple
+    before: tuple
+    after: tuple | None
+    error: str | None
+
+
+_TYPECHECK = {"int": int, "bool": bool, "str": str, "list": tuple}
+
+
+def _compile(op: Op):
+    """A step function `f(stack: list, p) -> None` that raises Fail; specialised per op for speed."""
+    n, fn, checked = op.arity, op.fn, op.checked
+    toks = op.inputs
+    fixed = tuple(_TYPECHECK.get(t) for t in toks)
+    generic = any(t in ("s", "T") for t in toks)
+
+    def types_ok(args) -> bool:
+        for want, v in zip(fixed, args):
+            if want is not None and type(v) is not want:
+                return False
+        if generic:
+            s = [type(v) for t, v in zip(toks, args) if t == "s"]
+            if any(t is not str and t is not tuple for t in s) or len(set(s)) > 1:
+                return False
+            tt = {type(v) for t, v in zip(toks, args) if t == "T"}
+            if len(tt) > 1:
+                return False
+        return True
+
+    def step(stack: list, p: Profile) -> None:
+        if len(stack) < n:
+            raise Fail("underflow")
+        args = stack[len(stack) - n:] if n else []
+        if not types_ok(args):
+            raise Fail("type")
+        out = fn(p, *args)
+        if checked:
+            for v in out:
+                if check_value(v, p) is not None:
+                    raise Fail("overflow")
+        del stack[len(stack) - n:]
+        stack.extend(out)
+
+    return step
+
+
+STEPS = {name: _compile(op) for name, op in OPS.items() if op.fn is not None}
+
+
+def apply(item, stack: list, constants: Sequence[Value], p: Profile) -> None:
+    """Execute one item on `stack` in place; raises Fail(kind). Checks max_depth after the item."""
+    if type(item) is str:
+        k = CONST_INDEX.get(item)
+        if k is None:
+            STEPS[item](stack, p)
+        elif k < len(constants):
+            stack.append(constants[k])
+        else:
+            raise Fail("missing_constant")
+    else:
+        stack.append(item[0])
+    if len(stack) > p.max_depth:
+        raise Fail("overflow")
+
+
+def _code(program) -> tuple:
+    return program.code if isinstance(program, Program) else tuple(program)
+
+
+def run(program, stack: Sequence[Value], constants: Sequence[Value] = (), profile="small") -> Result:
+    """Run `program` on `stack` (bottom first); a Result, never an exception (SPEC §2)."""
+    p = get_profile(profile)
+    code = _code(program)
+    if len(code) > p.max_program:
+        return Result(False, error="too_long", at=p.max_program)
+    st = list(stack)
+    for i, item in enumerate(code):
+        try:
+            apply(item, st, constants, p)
+        except Fail as f:
+            return Result(False, error=f.kind, at=i)
+        except Exception:  # defensive: an unforeseen Python error is a type error of that item
+            return Result(False, error="type", at=i)
+    return Result(True, stack=tuple(st))
+
+
+def trace(program, stack: Sequence[Value], constants: Sequence[Value] = (), profile="small") -> list[Step]:
+    """Every step of a run: the stack before and after each item, ending at the first error."""
+    p = get_profile(profile)
+    code = _code(program)
+    if len(code) > p.max_program:
+        return [Step(p.max_program, None, tuple(stack), None, "too_long")]
+    st, steps = list(stack), []
+    for i, item in enumerate(code):
+        before = tuple(st)
+        try:
+            apply(item, st, constants, p)
+        except Fail as f:
+            steps.append(Step(i, item, before, None, f.kind))
+            break
+        except Exception:
+            steps.append(Step(i, item, before, None, "type"))
+            break
+        steps.append(Step(i, item, before, tuple(st), None))
+    return steps
+
+
+def matches(result: Result, output: Sequence[Value], match: str = "top") -> bool:
+    """Does a run's result satisfy an example's expected output (SPEC §5)?"""
+    if not result.ok:
+        return False
+    out = tuple(output)
+    if match == "exact":
+        return _same(result.stack, out)
+    return len(result.stack) >= len(out) and _same(result.stack[len(result.stack) - len(out):], out)
+
+
+def _same(a: tuple, b: tuple) -> bool:  # value equality that keeps True apart from 1
+    return len(a) == len(b) and all(type(x) is type(y) and x == y for x, y in zip(a, b))

@@ -1,0 +1,160 @@
+"""Parse program text (SPEC §3) with the Lark grammar in `grammar.lark`.
+
+    prog = parse('dup mul c0 add  # square plus c0', "small")
+    prog.text == "dup mul c0 add";  prog.items[0].line, prog.items[0].column == 1, 1
+    parse("dup foo")  # raises DslSyntaxError: line 1, column 5: unknown op 'foo' ... (+ caret line)
+
+A `Program` is a tuple of `Item`s (an op name or a literal value, with the position where it stood);
+`Program.code` is what the machine executes. `Program.from_ops([...])` builds one without text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import lark
+
+from .ops import OPS
+from .profiles import Profile, get_profile
+from .values import Value, check_value, literal_text
+
+
+class DslSyntaxError(ValueError):
+    """The one syntax error type: `line L, column C: <what was expected>` plus the line and a caret."""
+
+    def __init__(self, text: str, line: int, column: int, what: str):
+        self.line, self.column, self.what = line, column, what
+        src = text.splitlines()[line - 1] if text.splitlines()[line - 1:line] else ""
+        self.caret = f"{src}\n{' ' * (column - 1)}^"
+        super().__init__(f"line {line}, column {column}: {what}")
+
+    def pretty(self) -> str:
+        return f"{self}\n{self.caret}"
+
+
+@dataclass(frozen=True)
+class Item:
+    op: str | None          # op name, or None for a literal
+    value: Value = None     # the literal's value
+    line: int = 0
+    column: int = 0
+
+    @property
+    def text(self) -> str:
+        return self.op if self.op is not None else literal_text(self.value)
+
+    def __eq__(self, other):  # positions do not matter for equality
+        return isinstance(other, Item) and (self.op, _key(self.value)) == (other.op, _key(other.value))
+
+    def __hash__(self):
+        return hash((self.op, _key(self.value)))
+
+
+def _key(v):  # True == 1 in Python; keep literal kinds apart
+    return (type(v).__name__, v)
+
+
+@dataclass(frozen=True)
+class Program:
+    items: tuple[Item, ...]
+
+    @classmethod
+    def from_ops(cls, ops) -> "Program":
+        """Program from op names and/or literal values (`["dup", 3, "add"]`); names are not validated."""
+        return cls(tuple(Item(x) if type(x) is str and x in OPS else Item(None, x) for x in ops))
+
+    @property
+    def text(self) -> str:
+        return " ".join(it.text for it in self.items)
+
+    @property
+    def code(self) -> tuple:
+        """What the machine runs: op names as `str`, literals wrapped as 1-tuples `(value,)`."""
+        return tuple(it.op if it.op is not None else (it.value,) for it in self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@lru_cache(maxsize=1)
+def _lark() -> lark.Lark:
+    grammar = (Path(__file__).with_name("grammar.lark")).read_text()
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+_NAMES = {"INT": "an integer", "STRING": "a string", "NAME": "an op name", "LBRACKET": '"["',
+          "RBRACKET": '"]"', "$END": "end of text"}
+
+
+def _expected(names) -> str:
+    return " or ".join(sorted({_NAMES.get(n, n) for n in names}))
+
+
+def parse(text: str, profile: str | Profile = "small") -> Program:
+    """Parse `text` under `profile`; DslSyntaxError on any error (unknown op, bad literal, bad token)."""
+    p = get_profile(profile)
+    try:
+        tree = _lark().parse(text)
+    except lark.UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        if ch == '"':
+            what = 'unterminated string or bad escape (only \\" and \\\\) or no space after it'
+        elif ch == "[":
+            what = "unterminated list"
+        else:
+            what = f"unexpected {ch!r}; expected an item (integer, string, list, true, false or an op name) " \
+                   "separated by white space"
+        raise DslSyntaxError(text, e.line, e.column, what) from None
+    except lark.UnexpectedToken as e:
+        tok = e.token
+        if tok.type == "$END":
+            line, col = _end_pos(text)
+            raise DslSyntaxError(text, line, col, f"unterminated list: expected {_expected(e.expected)}") from None
+        raise DslSyntaxError(text, tok.line, tok.column,
+                             f"unexpected {str(tok)!r}; expected {_expected(e.expected)}") from None
+    except lark.UnexpectedEOF as e:  # pragma: no cover - lalr reports UnexpectedToken($END)
+        line, col = _end_pos(text)
+        raise DslSyntaxError(text, line, col, f"unexpected end; expected {_expected(e.expected)}") from None
+    return Program(tuple(_item(node, text, p) for node in tree.children))
+
+
+def _end_pos(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def _item(node, text: str, p: Profile) -> Item:
+    kind = node.data
+    tok = node.children[0]
+    line, col = tok.line, tok.column
+    if kind == "name":
+        name = str(tok)
+        if name in ("true", "false"):
+            return Item(None, name == "true", line, col)
+        if name not in p.ops:
+            where = "" if name not in OPS else f" (not in profile '{p.name}')"
+            raise DslSyntaxError(text, line, col, f"unknown op {name!r}{where}; expected an op of profile "
+                                                  f"'{p.name}', a literal, true or false")
+        return Item(name, None, line, col)
+    if kind == "int_lit":
+        value = int(tok)
+    elif kind == "str_lit":
+        value = str(tok)[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    else:
+        ints = [c for c in node.children if c.type == "INT"]
+        bad = _first_bad(ints, p)
+        if bad is not None:
+            raise DslSyntaxError(text, bad.line, bad.column, f"list element {bad} outside {p.int_min}..{p.int_max}")
+        value = tuple(int(c) for c in ints)
+    reason = check_value(value, p)
+    if reason:
+        raise DslSyntaxError(text, line, col, f"literal out of profile '{p.name}' limits: {reason}")
+    return Item(None, value, line, col)
+
+
+def _first_bad(ints, p: Profile):
+    return next((c for c in ints if not p.int_ok(int(c))), None)

@@ -1,0 +1,82 @@
+"""The `synth` command line: subcommands parsed here, each implemented in `synth/commands/<name>.py`.
+
+    synth run "dup mul" --input "[3]"
+    synth generate-data --out data/small --count 100000
+    synth search --io datasets/examples/affine.json
+    synth <command> --help
+
+Each command module defines HELP (one line), `add_arguments(parser)` and `main(args) -> int`;
+trailing `key=value` words are Hydra overrides, passed on as `args.overrides`. Heavy imports (torch)
+happen only inside the commands that need them. User mistakes exit with status 2 and one line.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "run": "synth.commands.run",
+    "generate-data": "synth.commands.generate_data",
+    "search": "synth.commands.search",
+    "bench": "synth.commands.bench",
+    "train-evaluator": "synth.commands.train_evaluator",
+    "eval-evaluator": "synth.commands.eval_evaluator",
+    "train-field": "synth.commands.train_field",
+    "eval-field": "synth.commands.eval_field",
+    "inspect": "synth.commands.inspect",
+}
+
+
+def _module(name: str):
+    try:
+        return importlib.import_module(COMMANDS[name])
+    except ModuleNotFoundError as e:
+        if e.name == COMMANDS[name]:
+            return None
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="synth",
+        description="Neural program synthesis on a small stack language (see README.md). "
+                    "Hydra overrides go after the flags as key=value.")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        mod = _module(name)
+        if mod is None:
+            continue
+        p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "__doc__", None) or mod.HELP,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.add_argument("overrides", nargs="*", metavar="key=value", help="Hydra config overrides")
+        p.set_defaults(_main=mod.main)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dsl import DslSyntaxError, TaskError
+
+    from .errors import UserError
+
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if not getattr(args, "_main", None):
+        ap.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args._main(args) or 0)
+    except (UserError, TaskError, DslSyntaxError) as e:
+        print(f"synth: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `synth run --file f | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("synth: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
