@@ -5,7 +5,7 @@
     parse("dup foo")  # raises DslSyntaxError: line 1, column 5: unknown op 'foo' ... (+ caret line)
 
 A `Program` is a tuple of `Item`s (an op name or a literal value, with the position where it stood);
-`Program.code` is what the machine executes. `Program.from_ops([...])` builds one without text.
+`Program.code` is what the machine executes. `Program.from_code(code)` is the inverse of `.code`.
 """
 from __future__ import annotations
 
@@ -60,9 +60,9 @@ class Program:
     items: tuple[Item, ...]
 
     @classmethod
-    def from_ops(cls, ops) -> "Program":
-        """Program from op names and/or literal values (`["dup", 3, "add"]`); names are not validated."""
-        return cls(tuple(Item(x) if type(x) is str and x in OPS else Item(None, x) for x in ops))
+    def from_code(cls, code) -> "Program":
+        """Program from machine code: op names as `str`, literals as 1-tuples (`["dup", (3,), "add"]`)."""
+        return cls(tuple(Item(x) if type(x) is str else Item(None, x[0]) for x in code))
 
     @property
     def text(self) -> str:

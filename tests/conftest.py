@@ -1,0 +1,21 @@
+"""Shared fixtures: the SPEC edge cases, the repository root."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def spec_cases() -> list[dict]:
+    path = SHARED / "spec_cases.jsonl"
+    assert path.exists(), f"{path} missing: CI and developers keep shared/ beside the repository"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
