@@ -1,0 +1,334 @@
+"""The one training loop every model uses: AdamW, warm-up + cosine LR, clipping, bf16, DDP, exact resume.
+
+Usage:
+    def loss_fn(model, batch):                     # -> (scalar loss, metrics dict of floats/0-d tensors)
+        x, y = batch
+        loss = F.mse_loss(model(x), y)
+        return loss, {"mse": loss.detach()}
+    def get_batch(step, gen, batch_size):          # must depend only on its arguments => exact resume
+        x = torch.randn(batch_size, 8, generator=gen)
+        return x, 2 * x
+    cfg = TrainConfig(steps=1000, lr=3e-4, batch_size=64, out_dir="runs/demo")
+    res = fit(model, loss_fn, get_batch, cfg, meta={"profile": profile_dict})
+    state = load_checkpoint("runs/demo/checkpoint.pt")     # model, optimizer, step, rng, config, meta...
+
+`gen` is a CPU torch.Generator seeded from (cfg.seed, step, rank). A run killed at any point and
+started again with the same cfg (resume=True) continues from out_dir/checkpoint.pt and produces the
+same metrics as an uninterrupted run on CPU. Under `torchrun --nproc_per_node N` the model is wrapped
+in DistributedDataParallel (gloo on CPU, nccl on CUDA), each rank gets batch_size // N examples, and
+only rank 0 writes metrics.csv, TensorBoard events and checkpoints.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import random
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import Tensor, nn
+from tqdm import tqdm
+
+DEVICES = ("auto", "cpu", "cuda")
+CKPT_NAME, METRICS_NAME = "checkpoint.pt", "metrics.csv"
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    lr: float = 3e-4
+    weight_decay: float = 0.01
+    beta1: float = 0.9
+    beta2: float = 0.95
+    warmup: int = 100              # linear warm-up steps
+    min_lr_ratio: float = 0.1      # cosine decays lr to lr * min_lr_ratio at `steps`
+    batch_size: int = 64           # global: each of N ranks gets batch_size // N
+    grad_clip: float = 1.0         # 0 = off
+    log_every: int = 10
+    ckpt_every: int = 500          # 0 = only at the end
+    eval_every: int = 0            # 0 = never (needs eval_fn)
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True               # bf16 autocast; applies on CUDA only
+    out_dir: str = ""              # "" = write nothing
+    resume: bool = True            # continue from out_dir/checkpoint.pt when it exists
+    tensorboard: bool = False
+    progress: bool = True          # tqdm bar on stderr when it is a TTY
+    find_unused_parameters: bool = False
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown device {self.device!r}; valid: {', '.join(DEVICES)}")
+        if self.steps < 1 or self.batch_size < 1 or self.log_every < 1:
+            raise ValueError("steps, batch_size and log_every must be >= 1")
+        if min(self.warmup, self.ckpt_every, self.eval_every) < 0 or self.grad_clip < 0 or self.lr <= 0:
+            raise ValueError("warmup, ckpt_every, eval_every, grad_clip must be >= 0 and lr > 0")
+        if not 0.0 <= self.min_lr_ratio <= 1.0:
+            raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
+
+
+@dataclass
+class FitResult:
+    step: int                                   # optimizer steps done in total
+    history: list[dict[str, float]] = field(default_factory=list)   # logged rows of this call (rank 0)
+    checkpoint: str | None = None
+
+
+def lr_factor(step: int, cfg: TrainConfig) -> float:
+    """Multiplier of cfg.lr at optimizer step `step` (0-based): linear warm-up then cosine."""
+    if step < cfg.warmup:
+        return (step + 1) / cfg.warmup
+    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
+    """A CPU generator whose stream depends only on (seed, step, rank)."""
+    s = np.random.SeedSequence([seed, step, rank]).generate_state(2, np.uint32)
+    return torch.Generator().manual_seed(int(s[0]) << 32 | int(s[1]))
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by fit (plain types and tensors only, so weights_only loading works)."""
+    return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def save_atomic(state: dict[str, Any], path: str | os.PathLike) -> None:
+    """Write to a temporary file and os.replace it: a kill never leaves a half-written checkpoint."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _rng_state() -> dict[str, Any]:
+    np_state = np.random.get_state()
+    return {"python": random.getstate(),
+            "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def _set_rng_state(s: dict[str, Any]) -> None:
+    random.setstate((s["python"][0], tuple(s["python"][1]), s["python"][2]))
+    n = s["numpy"]
+    np.random.set_state((n[0], n[1].numpy().astype(np.uint32), *n[2:]))
+    torch.set_rng_state(s["torch"].cpu())
+    if s["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([t.cpu() for t in s["cuda"]])
+
+
+def _to(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: _to(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to(v, device) for v in batch)
+    return batch
+
+
+class _LossModule(nn.Module):
+    """Puts loss_fn behind one forward() so DDP syncs gradients whatever model methods it calls."""
+
+    def __init__(self, model: nn.Module, loss_fn: Callable):
+        super().__init__()
+        self.model, self.loss_fn = model, loss_fn
+
+    def forward(self, batch: Any) -> tuple[Tensor, dict]:
+        return self.loss_fn(self.model, batch)
+
+
+class _CsvLog:
+    """metrics.csv, wide format; the header grows (file rewritten) when a new metric appears."""
+
+    def __init__(self, path: Path, keep_until: int | None):
+        self.path, self.rows, self.keys = path, [], ["step"]
+        if keep_until is not None and path.exists():          # resume: drop rows after the checkpoint
+            with open(path, newline="") as f:
+                self.rows = [r for r in csv.DictReader(f) if int(r["step"]) <= keep_until]
+            for r in self.rows:
+                self.keys += [k for k in r if k not in self.keys]
+        self._rewrite()
+
+    def _rewrite(self) -> None:
+        with open(self.path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.keys)
+            w.writeheader()
+            w.writerows(self.rows)
+
+    def add(self, row: dict[str, float]) -> None:
+        self.rows.append(row)
+        new = [k for k in row if k not in self.keys]
+        if new:
+            self.keys += new
+            return self._rewrite()
+        with open(self.path, "a", newline="") as f:
+            csv.DictWriter(f, fieldnames=self.keys).writerow(row)
+
+
+def _setup(cfg: TrainConfig) -> tuple[int, int, torch.device, bool]:
+    """(rank, world, device, created_process_group) from torchrun's environment and cfg.device."""
+    cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
+    if cuda and not torch.cuda.is_available():
+        raise ValueError("device='cuda' asked but CUDA is not available")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, torch.device("cuda" if cuda else "cpu"), False
+    rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(f"cuda:{local}" if cuda else "cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    created = not dist.is_initialized()
+    if created:
+        dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} is not divisible by world size {world}")
+    return rank, world, device, created
+
+
+def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict]],
+        get_batch: Callable[[int, torch.Generator, int], Any], cfg: TrainConfig,
+        meta: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
+        eval_fn: Callable[[nn.Module, int], dict[str, float]] | None = None) -> FitResult:
+    """Train `model` in place for cfg.steps optimizer steps (resuming if a checkpoint exists).
+
+    meta: JSON-like dict stored in every checkpoint (e.g. the language profile, the model config).
+    extra: name -> object with state_dict()/load_state_dict() (e.g. an EMA), checkpointed too.
+    eval_fn(model, step) -> metrics: run on rank 0 every cfg.eval_every steps in eval mode, no grad.
+    """
+    rank, world, device, created = _setup(cfg)
+    out = Path(cfg.out_dir) if cfg.out_dir else None
+    if out is not None and rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
+    extra = extra or {}
+    start, ckpt_path = 0, (out / CKPT_NAME if out is not None else None)
+    seed_everything(cfg.seed + rank)
+    if cfg.resume and ckpt_path is not None and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path, map_location=device)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        for k, obj in extra.items():
+            obj.load_state_dict(state["extra"][k])
+        start = int(state["step"])
+        if rank < len(state["rng"]):
+            _set_rng_state(state["rng"][rank])
+    log = tb = None
+    if out is not None and rank == 0:
+        log = _CsvLog(out / METRICS_NAME, keep_until=start if start else None)
+        if cfg.tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+                tb = SummaryWriter(str(out / "tb"), purge_step=start or None)
+            except ImportError as e:
+                warnings.warn(f"tensorboard requested but unavailable: {e}")
+    net: nn.Module = _LossModule(model, loss_fn)
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(
+            net, device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=cfg.find_unused_parameters)
+    amp = cfg.amp and device.type == "cuda"
+    result = FitResult(step=start, checkpoint=str(ckpt_path) if ckpt_path and ckpt_path.exists() else None)
+    bar = tqdm(total=cfg.steps, initial=start, file=sys.stderr, dynamic_ncols=True,
+               disable=not (cfg.progress and rank == 0 and sys.stderr.isatty()))
+    t_start = time.perf_counter()
+    net.train()
+    for step in range(start, cfg.steps):
+        batch = _to(get_batch(step, step_generator(cfg.seed, step, rank), cfg.batch_size // world), device)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
+            loss, metrics = net(batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = nn.utils.clip_grad_norm_(params, cfg.grad_clip) if cfg.grad_clip > 0 else None
+        lr = opt.param_groups[0]["lr"]
+        opt.step()
+        sched.step()
+        done = step + 1
+        bar.update(1)
+        row: dict[str, float] = {}
+        if done % cfg.log_every == 0 or done == cfg.steps:
+            row = _gather_row(loss, metrics, gnorm, world, device)
+            if not math.isfinite(row["loss"]):
+                raise FloatingPointError(f"non-finite loss {row['loss']} at step {done}")
+            row.update(lr=lr, time_s=time.perf_counter() - t_start)
+            bar.set_postfix(loss=f"{row['loss']:.4g}")
+        if eval_fn is not None and cfg.eval_every and done % cfg.eval_every == 0 and rank == 0:
+            row.update(_run_eval(eval_fn, model, done))
+        if row and rank == 0:
+            row = {"step": done, **row}
+            result.history.append(row)
+            if log is not None:
+                log.add(row)
+            if tb is not None:
+                for k, v in row.items():
+                    if k != "step":
+                        tb.add_scalar(k, v, done)
+        if ckpt_path is not None and (done == cfg.steps or (cfg.ckpt_every and done % cfg.ckpt_every == 0)):
+            _save(ckpt_path, model, opt, sched, done, cfg, meta, extra, rank, world)
+            result.checkpoint = str(ckpt_path)
+        result.step = done
+    bar.close()
+    if tb is not None:
+        tb.close()
+    if created:
+        dist.destroy_process_group()
+    return result
+
+
+def _gather_row(loss: Tensor, metrics: dict, gnorm: Tensor | None, world: int,
+                device: torch.device) -> dict[str, float]:
+    """loss, metrics and grad norm as floats, averaged over ranks (one all-reduce, log steps only)."""
+    keys = ["loss", *metrics] + (["grad_norm"] if gnorm is not None else [])
+    vals = [loss.detach(), *metrics.values()] + ([gnorm] if gnorm is not None else [])
+    t = torch.stack([torch.as_tensor(v, dtype=torch.float32, device=device).detach().float().reshape(())
+                     for v in vals])
+    if world > 1:
+        dist.all_reduce(t)
+        t = t / world
+    return dict(zip(keys, t.tolist()))
+
+
+def _run_eval(eval_fn: Callable, model: nn.Module, step: int) -> dict[str, float]:
+    was_training = model.training
+    model.eval()
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):   # eval never perturbs the training RNG
+        res = {k: float(v) for k, v in eval_fn(model, step).items()}
+    model.train(was_training)
+    return res
+
+
+def _save(path: Path, model: nn.Module, opt, sched, step: int, cfg: TrainConfig, meta: dict | None,
+          extra: dict, rank: int, world: int) -> None:
+    rngs = [_rng_state()]
+    if world > 1:                                  # every rank's RNG goes into rank 0's checkpoint
+        rngs = [None] * world
+        dist.all_gather_object(rngs, _rng_state())
+    if rank != 0:
+        return
+    save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                 "step": step, "rng": rngs, "config": asdict(cfg), "meta": dict(meta or {}),
+                 "extra": {k: v.state_dict() for k, v in extra.items()}}, path)
