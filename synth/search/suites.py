@@ -1,0 +1,79 @@
+"""Load task suites for `synth search` and `synth bench`: SPEC §5 task files, or DeepCoder-style JSON Lines.
+
+    tasks = load_suite("datasets/public/small.jsonl")          # list[dsl.Task]; format detected per file
+    tasks = load_suite("pccoder_test.jsonl", profile="deepcoder")
+
+DeepCoder style (as PCCoder's data): one object per line, `{"examples": [{"inputs": [...], "output": v}, ...],
+...}`; each becomes a SPEC task with `input` = the inputs (bottom first) and `output` = `[v]`, named
+`<file stem>-<line>` unless the object has a `name`, profile `deepcoder` unless `profile` says otherwise.
+Their own `program` field (another language) is dropped. Bad files raise dsl.TaskError naming the task.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dsl.tasks import Task, TaskError, load_tasks, task_from_json
+
+
+def _first_object(text: str):
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        for line in text.splitlines():
+            if line.strip():
+                try:
+                    return json.loads(line)
+                except json.JSONDecodeError:
+                    return None
+        return None
+    if isinstance(doc, list):
+        return doc[0] if doc else None
+    if isinstance(doc, dict) and isinstance(doc.get("tasks"), list):
+        return doc["tasks"][0] if doc["tasks"] else None
+    return doc
+
+
+def is_deepcoder(obj) -> bool:
+    """Does this object look like a DeepCoder/PCCoder record (examples with `inputs`)?"""
+    if not isinstance(obj, dict) or not isinstance(obj.get("examples"), list) or not obj["examples"]:
+        return False
+    ex = obj["examples"][0]
+    return isinstance(ex, dict) and "inputs" in ex and "input" not in ex
+
+
+def load_suite(path: str | Path, profile: str | None = None) -> list[Task]:
+    """The tasks of one file, in either format (see module docstring)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise TaskError(f"{path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise TaskError(f"{path}: not UTF-8 text") from None
+    if not is_deepcoder(_first_object(text)):
+        return load_tasks(path, profile)
+    tasks, names = [], set()
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}: line {n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise TaskError(f"{where}, column {e.colno}: invalid JSON: {e.msg}") from None
+        if not is_deepcoder(obj):
+            raise TaskError(f"{where}: expected a DeepCoder-style object with 'examples': [{{'inputs', 'output'}}]")
+        exs = []
+        for j, ex in enumerate(obj["examples"]):
+            if not isinstance(ex, dict) or "inputs" not in ex or "output" not in ex:
+                raise TaskError(f"{where}, example {j}: needs fields 'inputs' and 'output'")
+            exs.append({"input": ex["inputs"], "output": [ex["output"]]})
+        name = obj.get("name") if isinstance(obj.get("name"), str) else f"{path.stem}-{n}"
+        d = {"name": name, "examples": exs, "profile": obj.get("profile", "deepcoder")}
+        task = task_from_json(d, f"{where}: task '{name}'", profile)
+        if task.name in names:
+            raise TaskError(f"{where}: task '{name}': name used twice")
+        names.add(task.name)
+        tasks.append(task)
+    return tasks
