@@ -1,0 +1,320 @@
+"""Trace shards: generate deterministic, resumable trace data; read it back.
+
+    from synth.data.shards import GenerateConfig, generate, iter_runs, steps_of, verify
+    manifest = generate("data/small", GenerateConfig(count=1_000_000), workers=2)
+    for run in iter_runs("data/small"):          # one dict per program run, shard order
+        for constants, before, item, after, error in steps_of(run): ...
+    verify("data/small")                         # UserError on a missing or changed shard
+
+A directory holds `shard-00000.jsonl.gz`, ... (JSON Lines, gzip level 1; `compress=false`: `.jsonl`),
+one `shard-00000.stats.json` beside each (its sha256, counts and the settings fingerprint; written after
+the shard, both atomically) and `manifest.json` (written last). One line is one program run, a SPEC §7
+record plus its trace:
+
+    {"program":"dup mul c0 add","input":[3],"constants":[1],"profile":"small",
+     "result":{"ok":true,"stack":[10]},"trace":[[3],[3,3],[9],[9,1],[10]]}
+
+`trace[i]` is the stack before item i and `trace[i+1]` the stack after it; a run failing at item k ends its
+trace with the stack before item k (`result` holds the kind and `at`). So a run gives one-step transitions
+(`steps_of`) and multi-step rollouts alike. At an abstract `level` the trace holds
+`dsl.abstract.abstract_stack(stack, level)` of each stack; `input` and `result` stay concrete.
+
+`count` is in trace steps (executed items, a failing one included). Shard i holds runs until it reaches
+min(shard_steps, what is left of count), drawn from `random.Random("synth-traces:<seed>:<i>")` alone, so
+the output is byte-identical whatever the number of workers. A restart skips every shard whose file
+matches its recorded checksum; a directory made with other settings is refused (UserError).
+"""
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import json
+import os
+import random
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from dsl.sampler import SamplerConfig, code_text, get_sampler
+
+from ..errors import UserError
+from ..io import atomic_write_bytes, atomic_write_text
+
+FORMAT = "synth-traces/1"
+_OURS = re.compile(r"^(manifest\.json|shard-\d{5}\.(jsonl|jsonl\.gz|stats\.json)|\.(shard-\d{5}|manifest).*\.tmp)$")
+_ENC = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
+def _default_sampler() -> SamplerConfig:
+    return SamplerConfig(bad_step_p=0.05)
+
+
+@dataclass
+class GenerateConfig:
+    profile: str = "small"
+    seed: int = 0
+    level: str = "concrete"          # concrete, or a level of dsl.abstract
+    count: int = 1_000_000           # trace steps in all (at least: a shard ends with a whole run)
+    shard_steps: int = 100_000       # trace steps per shard
+    runs_per_program: int = 4        # each sampled program is run on this many inputs
+    compress: bool = True            # gzip level 1
+    workers: int = 0                 # processes; 0: one per CPU core (does not change the output)
+    sampler: SamplerConfig = field(default_factory=_default_sampler)
+
+    def settings(self) -> dict:
+        """Everything that determines the output (workers does not)."""
+        d = dataclasses.asdict(self)
+        d.pop("workers")
+        return d
+
+
+def fingerprint(cfg: GenerateConfig) -> str:
+    return hashlib.sha256(json.dumps([FORMAT, cfg.settings()], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def shard_name(i: int, compress: bool) -> str:
+    return f"shard-{i:05d}.jsonl" + (".gz" if compress else "")
+
+
+def _abstracter(level: str):
+    """None for concrete traces, else a function stack -> JSON-able abstract stack (dsl.abstract)."""
+    if level == "concrete":
+        return None
+    try:
+        from dsl.abstract import abstract_stack
+    except ImportError:
+        raise UserError(f"level {level!r} needs dsl.abstract, which is not available; use level concrete") from None
+    try:
+        abstract_stack((), level)
+    except (ValueError, KeyError) as e:
+        raise UserError(f"level {level!r}: {e}") from None
+    return lambda st: abstract_stack(st, level)
+
+
+def _check(cfg: GenerateConfig):
+    if cfg.count < 1 or cfg.shard_steps < 1 or cfg.runs_per_program < 1:
+        raise UserError("count, shard_steps and runs_per_program must be positive")
+    try:
+        sampler = get_sampler(cfg.profile, cfg.sampler)
+    except ValueError as e:
+        raise UserError(f"sampler config: {e}") from None
+    _abstracter(cfg.level)
+    return sampler
+
+
+# ---- writing ---------------------------------------------------------------------------------------
+def make_shard(cfg: GenerateConfig, index: int, budget: int) -> tuple[bytes, dict]:
+    """The bytes of shard `index` (runs until `budget` trace steps) and its stats. Pure function of
+    (cfg.settings(), index, budget)."""
+    s = get_sampler(cfg.profile, cfg.sampler)
+    p, absf, R = s.p, _abstracter(cfg.level), cfg.runs_per_program
+    rng = random.Random(f"synth-traces:{cfg.seed}:{index}")
+    lines, ops, errors = [], Counter(), Counter()
+    steps = runs = 0
+    prof = _ENC.encode(p.name)
+    while steps < budget:
+        code, consts, outs = s.runs(rng, R)
+        names = [x if type(x) is str else "<literal>" for x in code]
+        head = '{"program":' + _ENC.encode(code_text(code)) + ',"input":'
+        mid = ',"constants":' + _ENC.encode(consts) + ',"profile":' + prof + ',"result":'
+        for stacks, err, at in outs:
+            if err is None:
+                n, res = len(code), '{"ok":true,"stack":' + _ENC.encode(stacks[-1]) + "}"
+            else:
+                n, res = at + 1, '{"ok":false,"error":"' + err + '","at":' + str(at) + "}"
+            tr = stacks if absf is None else [absf(st) for st in stacks]
+            lines.append(head + _ENC.encode(stacks[0]) + mid + res + ',"trace":' + _ENC.encode(tr) + "}\n")
+            ops.update(names[:n])
+            errors[err or "ok"] += 1
+            steps += n
+            runs += 1
+            if steps >= budget:
+                break
+    data = "".join(lines).encode("ascii")
+    if cfg.compress:
+        data = gzip.compress(data, compresslevel=1, mtime=0)
+    stats = {"file": shard_name(index, cfg.compress), "sha256": hashlib.sha256(data).hexdigest(),
+             "runs": runs, "steps": steps, "op_counts": dict(sorted(ops.items())),
+             "error_counts": dict(sorted(errors.items()))}
+    return data, stats
+
+
+def _write_shard(job) -> dict:
+    out, cfg, index, budget, fp = job
+    data, stats = make_shard(cfg, index, budget)
+    atomic_write_bytes(Path(out) / stats["file"], data)
+    atomic_write_text(Path(out) / stats_name(index), json.dumps({**stats, "fingerprint": fp}, indent=1))
+    return stats
+
+
+def stats_name(i: int) -> str:
+    return f"shard-{i:05d}.stats.json"
+
+
+def _plan(cfg: GenerateConfig) -> list[int]:
+    n = -(-cfg.count // cfg.shard_steps)
+    return [min(cfg.shard_steps, cfg.count - i * cfg.shard_steps) for i in range(n)]
+
+
+def _done(out: Path, i: int, cfg: GenerateConfig, fp: str) -> dict | None:
+    """The stats of shard i if it is finished and intact; UserError if it belongs to other settings."""
+    meta = out / stats_name(i)
+    if not meta.exists():
+        return None
+    try:
+        stats = json.loads(meta.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if stats.get("fingerprint") != fp:
+        raise UserError(f"{out} holds shards made with other settings ({meta.name}); "
+                        "choose another --out or delete it")
+    path = out / shard_name(i, cfg.compress)
+    if not path.exists() or _sha256(path) != stats["sha256"]:
+        return None
+    stats.pop("fingerprint")
+    return stats
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _prepare(out: Path, fp: str) -> dict | None:
+    """Check `out` may receive this dataset; the manifest when it is already finished with these settings."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a directory")
+    if not out.exists():
+        out.mkdir(parents=True)
+        return None
+    foreign = sorted(e.name for e in out.iterdir() if not _OURS.match(e.name))
+    if foreign:
+        raise UserError(f"--out {out} holds other files ({foreign[0]}, ...); give an empty or new directory")
+    for e in out.iterdir():
+        if e.name.endswith(".tmp"):
+            e.unlink()  # left by a killed run (ours: the name pattern above)
+    man = out / "manifest.json"
+    if man.exists():
+        try:
+            manifest = json.loads(man.read_text())
+        except json.JSONDecodeError:
+            raise UserError(f"{man}: not valid JSON; delete it to regenerate") from None
+        if manifest.get("fingerprint") != fp:
+            raise UserError(f"{out} holds a finished dataset made with other settings "
+                            f"(profile {manifest.get('profile')}, seed {manifest.get('seed')}, "
+                            f"count {manifest.get('count')}, ...); choose another --out or delete it")
+        return manifest
+    return None
+
+
+def generate(out: str | Path, cfg: GenerateConfig, workers: int | None = None, progress: bool = True) -> dict:
+    """Write (or finish) the dataset of `cfg` in `out`; returns the manifest. `workers` overrides cfg.workers."""
+    out = Path(out)
+    _check(cfg)
+    fp = fingerprint(cfg)
+    finished = _prepare(out, fp)
+    budgets = _plan(cfg)
+    stats = {i: _done(out, i, cfg, fp) for i in range(len(budgets))}
+    todo = [i for i, st in stats.items() if st is None]
+    if finished is not None and not todo:
+        return finished
+    workers = workers if workers is not None else cfg.workers
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    jobs = [(str(out), cfg, i, budgets[i], fp) for i in todo]
+    from tqdm import tqdm
+    done_steps = sum(st["steps"] for st in stats.values() if st)
+    bar = tqdm(total=sum(budgets), initial=done_steps, unit="step", unit_scale=True, file=sys.stderr,
+               disable=not progress, desc=f"traces {out.name}", dynamic_ncols=True)
+    try:
+        if workers == 1:
+            for job in jobs:
+                st = _write_shard(job)
+                stats[job[2]] = st
+                bar.update(st["steps"])
+        else:
+            import multiprocessing as mp
+            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+            with ctx.Pool(workers) as pool:
+                for st in pool.imap_unordered(_write_shard, jobs):
+                    stats[int(st["file"][6:11])] = st
+                    bar.update(st["steps"])
+    finally:
+        bar.close()
+    manifest = _manifest(cfg, fp, [stats[i] for i in range(len(budgets))])
+    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def _manifest(cfg: GenerateConfig, fp: str, shards: list[dict]) -> dict:
+    ops, errors = Counter(), Counter()
+    for st in shards:
+        ops.update(st["op_counts"])
+        errors.update(st["error_counts"])
+    return {"format": FORMAT, "profile": cfg.profile, "seed": cfg.seed, "level": cfg.level,
+            "count": cfg.count, "shard_steps": cfg.shard_steps,
+            "runs": sum(st["runs"] for st in shards), "steps": sum(st["steps"] for st in shards),
+            "op_counts": dict(sorted(ops.items())), "error_counts": dict(sorted(errors.items())),
+            "shards": [{k: st[k] for k in ("file", "sha256", "runs", "steps")} for st in shards],
+            "config": cfg.settings(), "fingerprint": fp}
+
+
+# ---- reading ---------------------------------------------------------------------------------------
+def read_manifest(path: str | Path) -> dict:
+    man = Path(path) / "manifest.json"
+    try:
+        manifest = json.loads(man.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: no manifest.json (not a finished trace dataset; run synth generate-data)") from None
+    except json.JSONDecodeError:
+        raise UserError(f"{man}: not valid JSON") from None
+    if manifest.get("format") != FORMAT:
+        raise UserError(f"{man}: format {manifest.get('format')!r}, expected {FORMAT!r}")
+    return manifest
+
+
+def verify(path: str | Path) -> dict:
+    """Check every shard against the manifest's sha256; the manifest, or UserError naming the bad shard."""
+    manifest = read_manifest(path)
+    for sh in manifest["shards"]:
+        f = Path(path) / sh["file"]
+        if not f.exists():
+            raise UserError(f"{f}: missing (rerun synth generate-data with the same settings to restore it)")
+        if _sha256(f) != sh["sha256"]:
+            raise UserError(f"{f}: checksum mismatch (rerun synth generate-data with the same settings)")
+    return manifest
+
+
+def iter_runs(path: str | Path, shards: slice | None = None) -> Iterator[dict]:
+    """Yield the run records of a finished dataset, in shard order (optionally a slice of the shards)."""
+    manifest = read_manifest(path)
+    for sh in manifest["shards"][shards or slice(None)]:
+        f = Path(path) / sh["file"]
+        opener = gzip.open if sh["file"].endswith(".gz") else open
+        with opener(f, "rt", encoding="ascii") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+
+def items_of(program: str, profile: str = "small") -> tuple[str, ...]:
+    """The item texts of a program (fast path for programs without string or list literals)."""
+    if '"' not in program and "[" not in program:
+        return tuple(program.split())
+    from dsl import parse
+    return tuple(it.text for it in parse(program, profile).items)
+
+
+def steps_of(run: dict) -> list[tuple]:
+    """One-step transitions of a run: (constants, before, item, after | None, error | None) per executed item."""
+    items, tr, res = items_of(run["program"], run.get("profile", "small")), run["trace"], run["result"]
+    c = run.get("constants", [])
+    out = [(c, tr[i], items[i], tr[i + 1], None) for i in range(len(tr) - 1)]
+    if not res["ok"]:
+        out.append((c, tr[-1], items[res["at"]], None, res["error"]))
+    return out
