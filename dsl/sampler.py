@@ -381,7 +381,7 @@ def sample_program(rng: random.Random, profile: str | Profile, in_types: Sequenc
     if len(const_types) != max(n_consts, len(constants or ())):
         raise ValueError(f"n_consts={n_consts} but {len(const_types)} constant types/values given")
     code = s.program(rng, tuple(in_types), length, tuple(const_types), constants)
-    return Program.from_ops([x if type(x) is str else x[0] for x in code])
+    return Program.from_code(code)
 
 
 def sample_run(rng: random.Random, profile: str | Profile = "small", *, length: int | None = None,

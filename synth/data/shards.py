@@ -17,7 +17,8 @@ record plus its trace:
 `trace[i]` is the stack before item i and `trace[i+1]` the stack after it; a run failing at item k ends its
 trace with the stack before item k (`result` holds the kind and `at`). So a run gives one-step transitions
 (`steps_of`) and multi-step rollouts alike. At an abstract `level` the trace holds
-`dsl.abstract.abstract_stack(stack, level)` of each stack; `input` and `result` stay concrete.
+`dsl.abstract.abstract_stack(stack, level)` of each stack (e.g. `["int>0,odd","list[2]"]` at `sign`);
+`input`, `constants` and `result` stay concrete.
 
 `count` is in trace steps (executed items, a failing one included). Shard i holds runs until it reaches
 min(shard_steps, what is left of count), drawn from `random.Random("synth-traces:<seed>:<i>")` alone, so
@@ -47,6 +48,14 @@ from ..io import atomic_write_bytes, atomic_write_text
 FORMAT = "synth-traces/1"
 _OURS = re.compile(r"^(manifest\.json|shard-\d{5}\.(jsonl|jsonl\.gz|stats\.json)|\.(shard-\d{5}|manifest).*\.tmp)$")
 _ENC = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+try:  # the C encoder without JSONEncoder.encode's per-call setup: ~2x faster on small values
+    from json.encoder import c_make_encoder, encode_basestring_ascii
+    _C_ENC = c_make_encoder(None, _ENC.default, encode_basestring_ascii, None, ":", ",", False, False, True)
+
+    def _enc(obj) -> str:
+        return "".join(_C_ENC(obj, 0))
+except ImportError:  # pragma: no cover - pure-Python json
+    _enc = _ENC.encode
 
 
 def _default_sampler() -> SamplerConfig:
@@ -81,18 +90,17 @@ def shard_name(i: int, compress: bool) -> str:
 
 
 def _abstracter(level: str):
-    """None for concrete traces, else a function stack -> JSON-able abstract stack (dsl.abstract)."""
+    """None for concrete traces, else a function stack -> abstract stack (dsl.abstract: tuples of str)."""
     if level == "concrete":
         return None
     try:
-        from dsl.abstract import abstract_stack
-    except ImportError:
+        from dsl.abstract import LEVELS, abstracter
+    except ImportError:  # pragma: no cover - dsl.abstract ships with the toolkit
         raise UserError(f"level {level!r} needs dsl.abstract, which is not available; use level concrete") from None
-    try:
-        abstract_stack((), level)
-    except (ValueError, KeyError) as e:
-        raise UserError(f"level {level!r}: {e}") from None
-    return lambda st: abstract_stack(st, level)
+    if level not in LEVELS:
+        raise UserError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+    f = abstracter(level)
+    return lambda st: tuple(map(f, st))
 
 
 def _check(cfg: GenerateConfig):
@@ -115,19 +123,19 @@ def make_shard(cfg: GenerateConfig, index: int, budget: int) -> tuple[bytes, dic
     rng = random.Random(f"synth-traces:{cfg.seed}:{index}")
     lines, ops, errors = [], Counter(), Counter()
     steps = runs = 0
-    prof = _ENC.encode(p.name)
+    prof = _enc(p.name)
     while steps < budget:
         code, consts, outs = s.runs(rng, R)
         names = [x if type(x) is str else "<literal>" for x in code]
-        head = '{"program":' + _ENC.encode(code_text(code)) + ',"input":'
-        mid = ',"constants":' + _ENC.encode(consts) + ',"profile":' + prof + ',"result":'
+        head = '{"program":' + _enc(code_text(code)) + ',"input":'
+        mid = ',"constants":' + _enc(consts) + ',"profile":' + prof + ',"result":'
         for stacks, err, at in outs:
             if err is None:
-                n, res = len(code), '{"ok":true,"stack":' + _ENC.encode(stacks[-1]) + "}"
+                n, res = len(code), '{"ok":true,"stack":' + _enc(stacks[-1]) + "}"
             else:
                 n, res = at + 1, '{"ok":false,"error":"' + err + '","at":' + str(at) + "}"
             tr = stacks if absf is None else [absf(st) for st in stacks]
-            lines.append(head + _ENC.encode(stacks[0]) + mid + res + ',"trace":' + _ENC.encode(tr) + "}\n")
+            lines.append(head + _enc(stacks[0]) + mid + res + ',"trace":' + _enc(tr) + "}\n")
             ops.update(names[:n])
             errors[err or "ok"] += 1
             steps += n
