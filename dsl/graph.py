@@ -135,10 +135,11 @@ class AbstractGraph:
         return g
 
     def target(self, a_out, match: str = "top") -> "Reach":
-        key = (tuple(a_out), match)
+        a_out = tuple(a_out)
+        key = (a_out if self.key is None else self.key(a_out), match)
         r = self._targets.get(key)
         if r is None:
-            r = self._targets[key] = Reach(self, *key)
+            r = self._targets[key] = Reach(self, a_out, match)
         return r
 
 
@@ -165,12 +166,11 @@ class Reach:
 
     def can_reach(self, state: tuple, steps: int) -> bool:
         """Is there a program of length <= steps (0 counts) from `state` to the target?"""
-        if self.key is not None:
-            state = self.key(state)
-        d = self.exact.get(state)
+        k = state if self.key is None else self.key(state)
+        d = self.exact.get(k)
         if d is not None:
             return d <= steps
-        if self.lower.get(state, 0) > steps:
+        if self.lower.get(k, 0) > steps:
             return False
         return self.min_steps(state, steps) is not None
 
@@ -259,7 +259,7 @@ _TABLES: dict[tuple, Reach] = {}
 
 def get_graph(profile="small", level="type", aconsts=()) -> AbstractGraph:
     p, level, aconsts = get_profile(profile), level_of(level), tuple(aconsts)
-    key = (p, level, aconsts)
+    key = (p, level, aconsts if level != "concrete" else _typed(aconsts))
     g = _GRAPHS.get(key)
     if g is None:
         g = _GRAPHS[key] = AbstractGraph(p, level, aconsts)
@@ -269,7 +269,10 @@ def get_graph(profile="small", level="type", aconsts=()) -> AbstractGraph:
 def reach_table(a_out, level="type", profile="small", aconsts=(), match="top") -> Reach:
     """The cached distance table for one target; its .can_reach / .min_steps / .first_ops are the queries."""
     try:
-        key = (a_out, level, profile, aconsts, match)
+        if level == "concrete" or level == 0:   # keep True apart from 1 in the keys
+            key = (_typed(a_out), "concrete", profile, _typed(aconsts), match)
+        else:
+            key = (a_out, level, profile, aconsts, match)
         r = _TABLES.get(key)
     except TypeError:  # unhashable arguments (lists): normalise, skip the fast cache
         key, r = None, None
