@@ -52,10 +52,11 @@ def main() -> None:
     ap.add_argument("--ff", type=int, default=1024)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--rounds", type=int, default=7, help="timed rounds per model")
-    ap.add_argument("--steps", type=int, default=4, help="training steps per round")
+    ap.add_argument("--rounds", type=int, default=10, help="timed rounds per model")
+    ap.add_argument("--steps", type=int, default=2, help="training steps per round")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (cuda)")
+    ap.add_argument("--pos", default="none,rotary,complex_rotary", help="comma list of our pos variants")
     ap.add_argument("--threads", type=int, default=0, help="torch threads on CPU (0 = default)")
     a = ap.parse_args()
     if a.device == "cuda" and not torch.cuda.is_available():
@@ -70,9 +71,10 @@ def main() -> None:
     def ours(pos: str) -> nn.Module:
         return Transformer(TransformerConfig(d_model=a.d_model, n_heads=a.heads, n_layers=a.layers, d_ff=a.ff,
                                              pos=pos, max_len=a.seq, activation="gelu"))
-    models = {"torch.nn.TransformerEncoder": torch_encoder(a.d_model, a.heads, a.layers, a.ff),
-              "synth Transformer (pos=none)": ours("none"),
-              "synth Transformer (pos=rotary)": ours("rotary")}
+    base_name = "torch.nn.TransformerEncoder"
+    models = {base_name: torch_encoder(a.d_model, a.heads, a.layers, a.ff)}
+    for pos in a.pos.split(","):
+        models[f"synth (pos={pos})"] = ours(pos)
     steps = {}
     for name, m in models.items():
         m.to(dev).train()
@@ -92,15 +94,14 @@ def main() -> None:
     params = {n: sum(p.numel() for p in m.parameters()) for n, m in models.items()}
     print(f"device={dev} bf16={a.bf16} threads={torch.get_num_threads()} torch={torch.__version__}  "
           f"B={a.batch} T={a.seq} d={a.d_model} H={a.heads} L={a.layers} ff={a.ff}")
-    print(f"{'model':32s} {'params':>10s} {'ms/step':>9s} {'tokens/s':>10s}")
+    print(f"{'model':30s} {'params':>10s} {'ms/step':>9s} {'tokens/s':>10s}")
     tps = {}
     for name in models:
         med = statistics.median(times[name])
         tps[name] = tokens / med
-        print(f"{name:32s} {params[name]:10d} {1e3 * med:9.1f} {tps[name]:10.0f}")
-    base = tps["torch.nn.TransformerEncoder"]
-    print(f"ratio synth(pos=none)/torch   = {tps['synth Transformer (pos=none)'] / base:.3f}")
-    print(f"ratio synth(pos=rotary)/torch = {tps['synth Transformer (pos=rotary)'] / base:.3f}")
+        print(f"{name:30s} {params[name]:10d} {1e3 * med:9.1f} {tps[name]:10.0f}")
+    for name in list(models)[1:]:
+        print(f"ratio {name} / torch = {tps[name] / tps[base_name]:.3f}")
 
 
 if __name__ == "__main__":

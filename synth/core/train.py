@@ -37,6 +37,8 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from .checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state
+
 DEVICES = ("auto", "cpu", "cuda")
 CKPT_NAME, METRICS_NAME = "checkpoint.pt", "metrics.csv"
 
@@ -100,39 +102,6 @@ def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
     """A CPU generator whose stream depends only on (seed, step, rank)."""
     s = np.random.SeedSequence([seed, step, rank]).generate_state(2, np.uint32)
     return torch.Generator().manual_seed(int(s[0]) << 32 | int(s[1]))
-
-
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint written by fit (plain types and tensors only, so weights_only loading works)."""
-    return torch.load(path, map_location=map_location, weights_only=True)
-
-
-def save_atomic(state: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write to a temporary file and os.replace it: a kill never leaves a half-written checkpoint."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _rng_state() -> dict[str, Any]:
-    np_state = np.random.get_state()
-    return {"python": random.getstate(),
-            "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-
-
-def _set_rng_state(s: dict[str, Any]) -> None:
-    random.setstate((s["python"][0], tuple(s["python"][1]), s["python"][2]))
-    n = s["numpy"]
-    np.random.set_state((n[0], n[1].numpy().astype(np.uint32), *n[2:]))
-    torch.set_rng_state(s["torch"].cpu())
-    if s["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([t.cpu() for t in s["cuda"]])
 
 
 def _to(batch: Any, device: torch.device) -> Any:
@@ -236,7 +205,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
             obj.load_state_dict(state["extra"][k])
         start = int(state["step"])
         if rank < len(state["rng"]):
-            _set_rng_state(state["rng"][rank])
+            set_rng_state(state["rng"][rank])
     log = tb = None
     if out is not None and rank == 0:
         log = _CsvLog(out / METRICS_NAME, keep_until=start if start else None)
@@ -323,10 +292,10 @@ def _run_eval(eval_fn: Callable, model: nn.Module, step: int) -> dict[str, float
 
 def _save(path: Path, model: nn.Module, opt, sched, step: int, cfg: TrainConfig, meta: dict | None,
           extra: dict, rank: int, world: int) -> None:
-    rngs = [_rng_state()]
+    rngs = [rng_state()]
     if world > 1:                                  # every rank's RNG goes into rank 0's checkpoint
         rngs = [None] * world
-        dist.all_gather_object(rngs, _rng_state())
+        dist.all_gather_object(rngs, rng_state())
     if rank != 0:
         return
     save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
