@@ -84,6 +84,8 @@ def test_padding_mask_ignores_padded_tokens():
     y, y2 = m(x, mask=mask), m(x2, mask=mask)
     torch.testing.assert_close(y[mask], y2[mask])
     assert not torch.allclose(m(x)[mask], m(x2)[mask])          # without the mask they leak
+    empty = torch.zeros_like(mask)                              # rows with no real token stay finite
+    assert torch.isfinite(m(x, mask=empty)).all() and torch.isfinite(net(causal=True)(x, mask=empty)).all()
 
 
 def test_complex_rotary_equals_rotary_up_to_a_head_dim_permutation():

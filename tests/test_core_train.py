@@ -132,6 +132,19 @@ def test_checkpoint_contents_and_finished_run_is_a_noop(tmp_path):
     assert again.step == 3 and again.history == []
 
 
+def test_tensorboard_is_optional(tmp_path):
+    cfg = TrainConfig(steps=2, batch_size=4, log_every=1, out_dir=str(tmp_path), tensorboard=True, progress=False)
+    try:
+        import torch.utils.tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.warns(UserWarning, match="tensorboard"):
+            fit(make(), loss_fn, get_batch, cfg)
+    else:
+        fit(make(), loss_fn, get_batch, cfg)
+        assert list((tmp_path / "tb").iterdir())
+    assert len(read(tmp_path / "metrics.csv")) == 2
+
+
 def test_lr_schedule():
     cfg = TrainConfig(steps=110, lr=1.0, warmup=10, min_lr_ratio=0.1)
     assert lr_factor(0, cfg) == pytest.approx(0.1) and lr_factor(9, cfg) == pytest.approx(1.0)

@@ -182,6 +182,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
     meta: JSON-like dict stored in every checkpoint (e.g. the language profile, the model config).
     extra: name -> object with state_dict()/load_state_dict() (e.g. an EMA), checkpointed too.
     eval_fn(model, step) -> metrics: run on rank 0 every cfg.eval_every steps in eval mode, no grad.
+    A fresh run seeds python/numpy/torch with cfg.seed + rank (dropout streams); build the model before.
     """
     rank, world, device, created = _setup(cfg)
     out = Path(cfg.out_dir) if cfg.out_dir else None
