@@ -142,6 +142,7 @@ class Sampler:
         self.slo, self.shi = max(lo, -10), min(hi, 10)
         if self.slo > self.shi:
             self.slo, self.shi = lo, hi
+        self.n, self.sn, self.small_p = hi - lo + 1, self.shi - self.slo + 1, cfg.small_int_p
         self.max_len = p.max_len if cfg.max_len is None else cfg.max_len
         if not 0 <= self.max_len <= p.max_len:
             raise ValueError(f"max_len {self.max_len} must lie within 0..{p.max_len} (profile '{p.name}')")
@@ -179,27 +180,28 @@ class Sampler:
         return tuple(self.type(rng) for _ in range(depth))
 
     def int(self, rng: random.Random) -> int:
-        if rng.random() < self.cfg.small_int_p:
-            return self.slo + int(rng.random() * (self.shi - self.slo + 1))
-        return self.lo + int(rng.random() * (self.hi - self.lo + 1))
+        r = rng.random
+        return self.slo + int(r() * self.sn) if r() < self.small_p else self.lo + int(r() * self.n)
 
     def value(self, rng: random.Random, t: str) -> Value:
+        r = rng.random
         if t == "int":
-            return self.int(rng)
+            return self.slo + int(r() * self.sn) if r() < self.small_p else self.lo + int(r() * self.n)
         if t == "bool":
-            return rng.random() < 0.5
-        n = int(rng.random() * (self.max_len + 1))
+            return r() < 0.5
+        n = int(r() * (self.max_len + 1))
         if t == "list":
-            return tuple(self.int(rng) for _ in range(n))
-        if rng.random() < self.cfg.numeric_str_p:
+            slo, sn, sp, lo, nn = self.slo, self.sn, self.small_p, self.lo, self.n
+            return tuple([slo + int(r() * sn) if r() < sp else lo + int(r() * nn) for _ in range(n)])
+        if r() < self.cfg.numeric_str_p:
             s = str(self.int(rng))
             if len(s) <= self.max_len:
                 return s
         out = []
         for _ in range(n):
-            r = rng.random()
-            pool = _LOWER if r < 0.5 else _DIGITS if r < 0.7 else _PRINTABLE
-            out.append(pool[int(rng.random() * len(pool))])
+            x = r()
+            pool = _LOWER if x < 0.5 else _DIGITS if x < 0.7 else _PRINTABLE
+            out.append(pool[int(r() * len(pool))])
         return "".join(out)
 
     def inputs(self, rng: random.Random, types: Sequence[str] | None = None) -> list:
@@ -252,7 +254,7 @@ class Sampler:
              bad_at: int | None = None) -> list | None:
         """One type-directed program (machine code) of `length` items, or None at a dead end."""
         types, code, prev, maxd, lit_p = list(in_types), [], None, self.p.max_depth, self.cfg.literal_p
-        nc = min(len(const_types), len(self.const_ops))
+        nc, cands = min(len(const_types), len(self.const_ops)), self._cands
         for i in range(length):
             if i == bad_at:
                 item = self._bad_item(rng, types, const_types)
@@ -266,7 +268,8 @@ class Sampler:
                 prev = "<push>"
                 continue
             room = len(types) < maxd
-            names, cum, effects, total = self._candidates(tuple(types[-3:]), room, prev)
+            key = (tuple(types[-3:]), room, prev)
+            names, cum, effects, total = cands.get(key) or self._candidates(*key)
             ccum = self._const_cum(nc) if room and nc else None
             r = rng.random() * (total + (ccum[-1] if ccum else 0.0))
             if r < total:

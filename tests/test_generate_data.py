@@ -122,3 +122,9 @@ def test_abstract_level(tmp_path):
         assert [list(abstract_stack(s.before, "sign")) for s in concrete] == rec["trace"][:len(concrete)]
         if rec["result"]["ok"]:
             assert list(abstract_stack(concrete[-1].after, "sign")) == rec["trace"][-1]
+
+
+def test_shipped_config_matches_the_schema_defaults():
+    from synth.config import compose
+    from synth.data import GenerateConfig
+    assert compose("generate_data", [], GenerateConfig) == GenerateConfig()

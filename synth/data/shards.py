@@ -151,11 +151,21 @@ def make_shard(cfg: GenerateConfig, index: int, budget: int) -> tuple[bytes, dic
     return data, stats
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def _readable(path: Path) -> None:  # atomic writes create 0600 temp files; datasets are for sharing
+    os.chmod(path, 0o666 & ~_UMASK)
+
+
 def _write_shard(job) -> dict:
     out, cfg, index, budget, fp = job
     data, stats = make_shard(cfg, index, budget)
-    atomic_write_bytes(Path(out) / stats["file"], data)
-    atomic_write_text(Path(out) / stats_name(index), json.dumps({**stats, "fingerprint": fp}, indent=1))
+    for path, payload in ((Path(out) / stats["file"], data),
+                          (Path(out) / stats_name(index), json.dumps({**stats, "fingerprint": fp}, indent=1).encode())):
+        atomic_write_bytes(path, payload)
+        _readable(path)
     return stats
 
 
@@ -257,6 +267,7 @@ def generate(out: str | Path, cfg: GenerateConfig, workers: int | None = None, p
         bar.close()
     manifest = _manifest(cfg, fp, [stats[i] for i in range(len(budgets))])
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+    _readable(out / "manifest.json")
     return manifest
 
 
