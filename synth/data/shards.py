@@ -121,7 +121,7 @@ def make_shard(cfg: GenerateConfig, index: int, budget: int) -> tuple[bytes, dic
     s = get_sampler(cfg.profile, cfg.sampler)
     p, absf, R = s.p, _abstracter(cfg.level), cfg.runs_per_program
     rng = random.Random(f"synth-traces:{cfg.seed}:{index}")
-    lines, ops, errors = [], Counter(), Counter()
+    lines, ops, errors = [], [], []
     steps = runs = 0
     prof = _enc(p.name)
     while steps < budget:
@@ -136,8 +136,8 @@ def make_shard(cfg: GenerateConfig, index: int, budget: int) -> tuple[bytes, dic
                 n, res = at + 1, '{"ok":false,"error":"' + err + '","at":' + str(at) + "}"
             tr = stacks if absf is None else [absf(st) for st in stacks]
             lines.append(head + _enc(stacks[0]) + mid + res + ',"trace":' + _enc(tr) + "}\n")
-            ops.update(names[:n])
-            errors[err or "ok"] += 1
+            ops.extend(names[:n])
+            errors.append(err or "ok")
             steps += n
             runs += 1
             if steps >= budget:
@@ -146,8 +146,8 @@ def make_shard(cfg: GenerateConfig, index: int, budget: int) -> tuple[bytes, dic
     if cfg.compress:
         data = gzip.compress(data, compresslevel=1, mtime=0)
     stats = {"file": shard_name(index, cfg.compress), "sha256": hashlib.sha256(data).hexdigest(),
-             "runs": runs, "steps": steps, "op_counts": dict(sorted(ops.items())),
-             "error_counts": dict(sorted(errors.items()))}
+             "runs": runs, "steps": steps, "op_counts": dict(sorted(Counter(ops).items())),
+             "error_counts": dict(sorted(Counter(errors).items()))}
     return data, stats
 
 
