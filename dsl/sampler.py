@@ -418,8 +418,9 @@ def sample_task(rng: random.Random, profile: str | Profile = "small", length: in
             code = s.program(rng, in_types, length, ctypes, consts)
         except ValueError:
             continue
-        if len(code) != length or (consts and not any(c in CONST_INDEX for c in code if type(c) is str)):
-            continue
+        used = {c for c in code if type(c) is str and c in CONST_INDEX}
+        if len(code) != length or (consts and not used) or (free_constants and len(used) < len(consts)):
+            continue  # given constants must matter; hidden ones must all be used
         seen, examples = set(), []
         for _ in range(4 * n_examples):
             stack = tuple(s.inputs(rng, in_types))

@@ -169,6 +169,8 @@ def test_sample_task():
     assert "c0" in t.program.split()
     for e in t.examples:
         assert run(parse(t.program), e.input, t.extra["constants"]).stack[-1:] == e.output
+    t = sample_task(rng, "small", 5, 3, n_consts=2, free_constants=True)
+    assert {"c0", "c1"} <= set(t.program.split()) and len(t.extra["constants"]) == 2
     t = sample_task(rng, "small", 2, 3, match="exact")
     assert all(run(parse(t.program), e.input, t.constants).stack == e.output for e in t.examples)
 
