@@ -244,6 +244,11 @@ def op_outcomes(name: str, args: tuple, level="type", profile="small") -> frozen
     args = tuple(args)
     if len(args) != OPS[name].arity:
         raise ValueError(f"op {name!r} takes {OPS[name].arity} inputs, got {len(args)}")
+    return _outcomes(name, args, level, p)
+
+
+def _outcomes(name: str, args: tuple, level: str, p: Profile) -> frozenset:
+    """op_outcomes with normalised arguments (the graph's hot path)."""
     if level == "concrete":  # not cached: too many values, and 0 == False would share a cache key
         return _concrete_outcomes(name, args, p)
     key = (name, args, level, p)
@@ -393,7 +398,7 @@ def _step(item, astack: tuple, aconsts: tuple, level: str, p: Profile) -> frozen
         return frozenset(("underflow",))
     base, top = astack[:len(astack) - n], astack[len(astack) - n:]
     out = set()
-    for o in op_outcomes(item, top, level, p):
+    for o in _outcomes(item, top, level, p):
         if type(o) is str:
             out.add(o)
         else:

@@ -24,7 +24,7 @@ Programs are at most the profile's max_program long, so larger step counts are c
 """
 from __future__ import annotations
 
-from .abstract import level_of, op_outcomes
+from .abstract import _outcomes, abstracter, level_of, type_of_abstract
 from .ops import CONST_INDEX, OPS
 from .profiles import get_profile
 
@@ -77,7 +77,7 @@ class AbstractGraph:
                 n = OPS[op].arity
                 if n > len(window):
                     continue
-                outs = tuple(o for o in op_outcomes(op, window[len(window) - n:], self.level, self.profile)
+                outs = tuple(o for o in _outcomes(op, window[len(window) - n:], self.level, self.profile)
                              if type(o) is tuple)
                 if outs:
                     out.append((op, n, outs))
@@ -156,6 +156,15 @@ class Reach:
         self.exact: dict = {}    # state key -> exact number of ops to a matching state
         self.lower: dict = {}    # state key -> lower bound on it (exact not known)
         self._first: dict = {}
+        moves = [len(OPS[op].outputs) - OPS[op].arity for op in graph.ops]
+        self._up, self._down = max(max(moves), 1), max(-min(moves), 1)   # depth change per op, at most
+        coarser = {"concrete": "sign", "sign": "type"}.get(graph.level)
+        self._coarse, self._lift = None, None
+        if coarser is not None:
+            lift = abstracter(coarser) if graph.level == "concrete" else type_of_abstract
+            self._lift = lambda s: tuple(map(lift, s))
+            self._coarse = get_graph(graph.profile, coarser, self._lift(graph.aconsts)).target(
+                self._lift(self.a_out), match)
 
     def matches(self, s: tuple) -> bool:
         """Does state key `s` (the state itself, except at the concrete level) match the target?"""
@@ -203,42 +212,59 @@ class Reach:
             self._first[key] = r
         return r
 
+    def _hopeless(self, state: tuple, key, room: int) -> bool:
+        """True when `state` provably needs more than `room` ops: a known bound, the stack depth it has to
+        make up, or the same question one level coarser (an abstract path is never longer than a concrete one)."""
+        if self.lower.get(key, 0) > room:
+            return True
+        d, k = len(state), len(self.a_out)
+        if d < k and -(-(k - d) // self._up) > room:
+            return True
+        if d > k and self.match == "exact" and -(-(d - k) // self._down) > room:
+            return True
+        return self._coarse is not None and not self._coarse.can_reach(self._lift(state), room)
+
     def _solve(self, root: tuple, radius: int) -> None:
-        """Explore the ball of `radius` around root, then settle every state in it (exact or lower bound)."""
-        g = self.g
+        """Explore the ball of `radius` around root (skipping hopeless states and states already settled),
+        then settle every state in it: exact distance when it is <= its remaining room, else a lower bound."""
+        g, keys, exact, lower = self.g, self.g.keys, self.exact, self.lower
         level = {g.node(root): 0}
-        order, frontier = list(level), list(level)
-        for d in range(1, radius + 1):
+        frontier, expanded = list(level), []
+        for d in range(radius + 1):
             nxt = []
             for i in frontier:
-                for j in g.expand(i):
-                    if j not in level:
-                        level[j] = d
-                        nxt.append(j)
-            order.extend(nxt)
+                k = keys[i]
+                if k in exact or self.matches(k) or self._hopeless(g.states[i], k, radius - d):
+                    continue
+                if d < radius:
+                    expanded.append(i)
+                    for j in g.expand(i):
+                        if j not in level:
+                            level[j] = d + 1
+                            nxt.append(j)
             frontier = nxt
-            if not frontier:
-                break
         preds: dict[int, list[int]] = {}
-        for i in order:
-            if level[i] < radius:
-                for j in g._succ[i]:
-                    preds.setdefault(j, []).append(i)
-        keys = g.keys
-        dist = {i: 0 for i in order if self.matches(keys[i])}
-        queue = list(dist)
-        for i in queue:  # backward BFS inside the ball
-            d = dist[i] + 1
-            for j in preds.get(i, ()):
-                if j not in dist:
-                    dist[j] = d
-                    queue.append(j)
-        exact, lower = self.exact, self.lower
-        for i in order:
+        for i in expanded:
+            for j in g._succ[i]:
+                preds.setdefault(j, []).append(i)
+        dist, buckets = {}, [[] for _ in range(radius + 2)]
+        for i in level:  # sources: matching states, and states whose exact distance is already known
+            d = 0 if self.matches(keys[i]) else exact.get(keys[i])
+            if d is not None and d <= radius:
+                dist[i] = d
+                buckets[d].append(i)
+        for d in range(radius):  # backward BFS inside the ball (sources at several distances)
+            for i in buckets[d]:
+                if dist[i] == d:
+                    for j in preds.get(i, ()):
+                        if dist.get(j, radius + 1) > d + 1:
+                            dist[j] = d + 1
+                            buckets[d + 1].append(j)
+        for i, lev in level.items():
             s = keys[i]
             if s in exact:
                 continue
-            room = radius - level[i]   # the whole ball of this radius around s has been explored
+            room = radius - lev
             d = dist.get(i)
             if d is not None and d <= room:
                 exact[s] = d

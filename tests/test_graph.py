@@ -90,6 +90,37 @@ def test_random_programs_first_op_is_allowed(stack, length, data):
             assert min_steps(a_in, a_out, len(code), level, aconsts=aconsts, match=match) <= len(code)
 
 
+def _bfs_min_steps(g, a_in, a_out, match, bound):
+    """Oracle: plain forward BFS over g.successors, no tables, no pruning."""
+    seen, frontier = {a_in}, [a_in]
+    for d in range(bound + 1):
+        if any(_matches(s, a_out, match) for s in frontier):
+            return d
+        frontier = [t for s in frontier for _, t in g.successors(s) if t not in seen and not seen.add(t)]
+    return None
+
+
+@pytest.mark.parametrize("level,aconsts,a_in,bound", [
+    ("type", ("int",), ("list", "int"), 5),
+    ("sign", ("int>0,odd",), ("list[2]", "int<0,even"), 4),
+    ("sign", ("str[1]",), ("int=0",), 5),
+])
+def test_pruned_tables_agree_with_plain_bfs(level, aconsts, a_in, bound):
+    """Deeper than brute force: the pruned, shared tables give the same distances as a plain BFS."""
+    g = AbstractGraph("small", level, aconsts)
+    reached = sorted(g.explore(a_in, 3).items(), key=str)[::7]   # sample targets at distances 0..3
+    found = set()
+    for a_out, _ in reached[:12]:
+        for match, out in (("exact", a_out), ("top", a_out[-2:])):
+            want = _bfs_min_steps(g, a_in, out, match, bound)
+            found.add(want)
+            assert min_steps(a_in, out, bound, level, aconsts=aconsts, match=match) == want, (out, match)
+    for out in (("bool", "str") if level == "type" else ("false", "str[3]"), ("str", "int", "list")
+                if level == "type" else ("str[2]", "int>0,odd", "list[1]")):
+        assert min_steps(a_in, out, bound, level, aconsts=aconsts) == _bfs_min_steps(g, a_in, out, "top", bound)
+    assert len(found) >= 3
+
+
 def test_impossible_targets():
     assert first_ops((), ("int",), 6) == frozenset()     # nothing to push without constants
     assert not can_reach((), ("int",), 16) and min_steps((), ("int",)) is None
