@@ -52,7 +52,6 @@ ERRORS = ("underflow", "type", "overflow", "div_zero", "index", "missing_constan
 EXHAUSTIVE_LIMIT = 1 << 16   # most concrete runs spent on one (op, abstract inputs) entry before going coarse
 _COMPUTE_ERRORS = ("div_zero", "index", "type")  # what an op's fn may raise (plus overflow when checked)
 _PRINTABLE = [chr(c) for c in range(32, 127)]
-AbstractValue = object   # a str at type/sign level, the value itself at concrete level
 
 
 def level_of(alpha_or_name) -> str:
@@ -292,6 +291,7 @@ def _type_outcomes(name: str, args: tuple, p: Profile) -> frozenset:
 
 
 def _sign_outcomes(name: str, args: tuple, p: Profile) -> frozenset:
+    """Run the op's fn on every combination of its inputs' concretizations (or placeholders), abstract."""
     op = OPS[name]
     types = tuple(map(type_of_abstract, args))
     if not out_types(name, types):
@@ -310,8 +310,7 @@ def _sign_outcomes(name: str, args: tuple, p: Profile) -> frozenset:
             size *= n
             if size > EXHAUSTIVE_LIMIT:
                 return _coarse(op, args, s_type, p)
-            domains.append(values)
-    domains = [d if isinstance(d, (tuple, list)) else list(d()) for d in domains]
+            domains.append(list(values()))
     raw = set()
     fn, checked = op.fn, op.checked
     for combo in product(*domains):
