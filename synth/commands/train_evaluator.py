@@ -1,0 +1,58 @@
+"""Train the evaluator (the latent state machine) on rollouts; resumable.
+
+    synth train-evaluator --out runs/evaluator                       # on-the-fly rollouts, model=small
+    synth train-evaluator --data data/small --out runs/ev --steps 2000 model=tiny train.batch_size=32
+
+Rollouts are drawn on the fly from the type-directed rollout generator (synth.data.dataset), seeded by
+(seed, step); with --data DIR, a share (`data.shard_frac`) is cut from the runs of a `synth generate-data`
+directory instead. Rerunning the same command after a kill resumes from OUT/checkpoint.pt exactly.
+Writes OUT/checkpoint.pt (full training state), OUT/metrics.csv and OUT/evaluator.pt (weights and
+meta only: what `synth eval-evaluator --checkpoint` and `load_evaluator` read). Config:
+synth/conf/train_evaluator.yaml with the `model/` group (small, tiny). Prints one JSON summary line.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+HELP = "train the latent-state-machine evaluator (resumable)"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--data", help="a `synth generate-data` directory to mix into the rollouts (optional)")
+    p.add_argument("--out", help="run directory (config default runs/evaluator)")
+    p.add_argument("--steps", type=int, help="optimizer steps in all (config default train.steps)")
+
+
+def main(args) -> int:
+    from pathlib import Path
+
+    from ..config import compose
+    from ..errors import UserError
+    from ..evaluator.api import export
+    from ..evaluator.train import TrainEvaluatorConfig, train
+
+    overrides = list(args.overrides)
+    if args.out:
+        overrides.append(f"train.out_dir={args.out}")
+    if args.steps is not None:
+        if args.steps < 1:
+            raise UserError("--steps must be >= 1")
+        overrides.append(f"train.steps={args.steps}")
+    cfg = compose("train_evaluator", overrides, TrainEvaluatorConfig)
+    if args.data and not (Path(args.data) / "manifest.json").exists():
+        raise UserError(f"--data {args.data}: no manifest.json (make it with synth generate-data)")
+    if not cfg.train.out_dir:
+        raise UserError("train.out_dir must be set (--out DIR)")
+    try:
+        t0 = time.perf_counter()
+        res = train(cfg, args.data)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    out = Path(cfg.train.out_dir)
+    export(out / "checkpoint.pt", out / "evaluator.pt")
+    last = res.history[-1] if res.history else {}
+    print(json.dumps({"out": str(out), "steps": res.step, "seconds": round(time.perf_counter() - t0, 1),
+                      "checkpoint": str(out / "evaluator.pt"),
+                      **{k: round(v, 4) for k, v in last.items() if k.startswith(("loss", "acc", "val_"))}}))
+    return 0

@@ -1,0 +1,247 @@
+"""The latent state machine: encoder E, op-conditioned transition T, decoder D (tensor level).
+
+    m = LatentMachine(EvaluatorConfig(d_model=128), "small")
+    z = m.encode(feats, status)                  # feats (B, S, F), status (B,) -> Z (B, S, C)
+    z = m.transition(z, ops, lit, level)         # ops (B,) op ids (m.push_id: push `lit` (B, F)), level (B,)
+    z = m.transition_soft(z, w, level)           # w (B, n_ops): a distribution over the profile's ops
+    logits = m.decode(z)                         # dict of per-slot logits, see Decoder
+    loss, exact = state_loss(m.decoder, z, feats, status)  # (B,), (B,) bool
+
+Slots (synth.data.tokenizer): status, constants, stack top first. Each value slot is embedded from its
+features (kind, value, sign, parity, bool, length, and its elements, each element embedding projected by
+its own position's map), plus a learned slot embedding. E and T are the shared core Transformer; T is
+conditioned by adaptive layer norm on `op embedding + level embedding (+ the literal's embedding for a
+push)`, its blocks are residual and start as the identity, so T(Z) = Z + f(Z, op) as Z' leaves the
+final norm. D is a small MLP per slot with one head per feature and a status head on slot 0.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..core.transformer import Transformer, TransformerConfig
+from ..data.tokenizer import (BOOL, F_BOOL, F_ELEM, F_INT, F_KIND, F_LEN, F_PAR, F_SIGN, INT, LIST, STR,
+                              StateTokenizer)
+
+
+@dataclass
+class EvaluatorConfig:
+    d_model: int = 128
+    n_heads: int = 4
+    enc_layers: int = 2
+    trans_layers: int = 2
+    mlp_ratio: float = 4.0
+    elem_dim: int = 32            # per-element embedding width before the per-position projection
+    dec_hidden: int = 256
+    pos: str = "rotary"           # slot positions inside E and T (a core Transformer option)
+    dropout: float = 0.0
+    n_levels: int = 3             # concrete, sign, type
+
+    def __post_init__(self) -> None:
+        if self.enc_layers < 1 or self.trans_layers < 1:
+            raise ValueError("enc_layers and trans_layers must be >= 1")
+        if self.elem_dim < 1 or self.dec_hidden < 1:
+            raise ValueError("elem_dim and dec_hidden must be >= 1")
+
+
+def _numeric(values: Tensor, scale: float) -> Tensor:
+    """(N,) ints -> (N, 18) fixed features: v/scale and sin/cos of 2 pi v / P for 8 periods."""
+    periods = torch.tensor([2.0, 3.0, 4.0, 5.0, 8.0, 16.0, 32.0, 128.0])
+    ang = 2 * math.pi * values[:, None].double() / periods
+    return torch.cat([values[:, None].double() / scale, ang.sin(), ang.cos(), (values[:, None] < 0).double()],
+                     dim=1).float()
+
+
+class SlotEmbed(nn.Module):
+    """Feature rows (..., F) -> slot vectors (..., C)."""
+
+    def __init__(self, tok: StateTokenizer, d: int, elem_dim: int):
+        super().__init__()
+        v, p = tok.vocab, tok.profile
+        self.max_len = tok.max_len
+        self.kind, self.int, self.sign = nn.Embedding(v["kind"], d), nn.Embedding(v["int"], d), nn.Embedding(v["sign"], d)
+        self.par, self.bool, self.len = nn.Embedding(v["par"], d), nn.Embedding(v["bool"], d), nn.Embedding(v["len"], d)
+        self.elem = nn.Embedding(v["elem"], elem_dim)
+        self.elem_proj = nn.Linear(tok.max_len * elem_dim, d)
+        scale = float(max(abs(p.int_min), abs(p.int_max)))
+        ints = torch.arange(tok.n_int) + p.int_min
+        num = torch.zeros(v["int"], 18)
+        num[:tok.n_int] = _numeric(ints, scale)
+        enum = torch.zeros(v["elem"], 18)
+        enum[tok.E_INT0:tok.E_INT0 + tok.n_int] = _numeric(ints, scale)
+        self.register_buffer("num", num, persistent=False)
+        self.register_buffer("elem_num", enum, persistent=False)
+        self.num_proj = nn.Linear(18, d)
+        self.elem_num_proj = nn.Linear(18, elem_dim)
+        self.out = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, d))
+
+    def forward(self, f: Tensor) -> Tensor:
+        # f: (..., F) int64
+        x = (self.kind(f[..., F_KIND]) + self.int(f[..., F_INT]) + self.num_proj(self.num[f[..., F_INT]])
+             + self.sign(f[..., F_SIGN]) + self.par(f[..., F_PAR]) + self.bool(f[..., F_BOOL]) + self.len(f[..., F_LEN]))
+        e = f[..., F_ELEM:]                                                    # (..., L)
+        ev = self.elem(e) + self.elem_num_proj(self.elem_num[e])               # (..., L, E)
+        x = x + self.elem_proj(ev.flatten(-2))                                 # (..., C)
+        return x + self.out(x)
+
+
+class Decoder(nn.Module):
+    """Z (B, S, C) -> logits: status (B, V), and per value slot (B, S-1, V) for kind/int/sign/par/bool/len,
+    elem (B, S-1, L, V). `trunk` + `heads(h)` let the loss run the big heads only on the rows that need them."""
+
+    def __init__(self, tok: StateTokenizer, d: int, hidden: int):
+        super().__init__()
+        v = tok.vocab
+        self.L, self.Ve = tok.max_len, v["elem"]
+        self.trunk = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.LayerNorm(hidden))
+        self.head = nn.ModuleDict({k: nn.Linear(hidden, v[k]) for k in ("kind", "int", "sign", "par", "bool", "len")})
+        self.elem = nn.Linear(hidden, self.L * self.Ve)
+        self.status = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, v["status"]))
+
+    def run(self, name: str, h: Tensor) -> Tensor:
+        """One head on hidden rows h (..., H)."""
+        if name == "elem":
+            return self.elem(h).unflatten(-1, (self.L, self.Ve))                 # (..., L, Ve)
+        return self.head[name](h)
+
+    def forward(self, z: Tensor) -> dict[str, Tensor]:
+        h = self.trunk(z[:, 1:])                                               # (B, S-1, H)
+        out = {k: self.run(k, h) for k in ("kind", "int", "sign", "par", "bool", "len", "elem")}
+        out["status"] = self.status(z[:, 0])                                   # (B, Vs)
+        return out
+
+
+class LatentMachine(nn.Module):
+    def __init__(self, cfg: EvaluatorConfig, profile="small"):
+        super().__init__()
+        self.cfg = cfg
+        self.tok = tok = StateTokenizer(profile)
+        self.profile = tok.profile
+        self.ops = tuple(self.profile.ops)
+        self.n_ops, self.push_id = len(self.ops), len(self.ops)
+        d = cfg.d_model
+        S = tok.n_slots
+        self.embed = SlotEmbed(tok, d, cfg.elem_dim)
+        self.slot = nn.Parameter(torch.randn(S, d) * 0.02)                     # which slot
+        self.status_emb = nn.Embedding(tok.vocab["status"], d)
+        common = dict(d_model=d, n_heads=cfg.n_heads, mlp_ratio=cfg.mlp_ratio, dropout=cfg.dropout,
+                      pos=cfg.pos, max_len=S)
+        self.encoder = Transformer(TransformerConfig(n_layers=cfg.enc_layers, **common))
+        self.trans = Transformer(TransformerConfig(n_layers=cfg.trans_layers, cond_dim=d, **common))
+        self.op_emb = nn.Embedding(self.n_ops + 1, d)                          # + PUSH
+        self.level_emb = nn.Embedding(cfg.n_levels, d)
+        self.lit_proj = nn.Linear(d, d)
+        self.cond_norm = nn.LayerNorm(d)
+        self.decoder = Decoder(tok, d, cfg.dec_hidden)
+
+    # ---- E, T, D --------------------------------------------------------------------------------
+    def encode(self, feats: Tensor, status: Tensor) -> Tensor:
+        """feats (B, S, F), status (B,) -> Z (B, S, C)."""
+        x = self.embed(feats[:, 1:])                                           # (B, S-1, C)
+        x = torch.cat([self.status_emb(status)[:, None], x], dim=1) + self.slot  # (B, S, C)
+        return self.encoder(x)
+
+    def level_vec(self, level: Tensor) -> Tensor:
+        """level (B,) int64 index, or float alpha in [0, 1] (interpolated) -> (B, C)."""
+        if level.dtype.is_floating_point:
+            pos = level.clamp(0, 1) * (self.cfg.n_levels - 1)
+            lo = pos.floor().long().clamp(max=self.cfg.n_levels - 2)
+            w = (pos - lo)[:, None]
+            return (1 - w) * self.level_emb(lo) + w * self.level_emb(lo + 1)
+        return self.level_emb(level)
+
+    def _step(self, z: Tensor, cond: Tensor) -> Tensor:
+        return self.trans(z, cond=self.cond_norm(cond))
+
+    def transition(self, z: Tensor, ops: Tensor, lit: Tensor | None = None, level: Tensor | None = None) -> Tensor:
+        """One discrete item per row: ops (B,) ids (push_id pushes lit (B, F)); level (B,) -> Z' (B, S, C)."""
+        cond = self.op_emb(ops)
+        if lit is not None:
+            is_push = (ops == self.push_id)[:, None].to(cond.dtype)
+            cond = cond + is_push * self.lit_proj(self.embed(lit))
+        if level is None:
+            level = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        return self._step(z, cond + self.level_vec(level))
+
+    def transition_soft(self, z: Tensor, weights: Tensor, level: Tensor | None = None) -> Tensor:
+        """weights (B, n_ops) over self.ops (a distribution; differentiable) -> Z' (B, S, C)."""
+        if weights.shape[-1] != self.n_ops:
+            raise ValueError(f"op weights must be (B, {self.n_ops}), got {tuple(weights.shape)}")
+        cond = weights.to(self.op_emb.weight.dtype) @ self.op_emb.weight[:self.n_ops]
+        if level is None:
+            level = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        return self._step(z, cond + self.level_vec(level))
+
+    def decode(self, z: Tensor) -> dict[str, Tensor]:
+        return self.decoder(z)
+
+
+def predict_feats(logits: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    """Arg-max decode: (feats (B, S, F) with slot 0 zero, status (B,))."""
+    cols = [logits[k].argmax(-1) for k in ("kind", "int", "sign", "par", "bool", "len")]
+    body = torch.cat([torch.stack(cols, -1), logits["elem"].argmax(-1)], dim=-1)   # (B, S-1, F)
+    feats = torch.cat([torch.zeros_like(body[:, :1]), body], dim=1)
+    return feats, logits["status"].argmax(-1)
+
+
+def _ce(logits: Tensor, target: Tensor) -> Tensor:
+    return F.cross_entropy(logits.float().flatten(0, -2), target.flatten(), reduction="none").view(target.shape)
+
+
+def state_loss(dec: Decoder, z: Tensor, feats: Tensor, status: Tensor,
+               slot_mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """Cross-entropy of D(z) against target states, per sample (B,), and exact match (B,) bool.
+
+    Error states count only their status. `slot_mask` (B, S-1) bool limits which value slots count
+    (e.g. only the top n stack slots, for "top" matching); default all. Value heads run only on the
+    rows whose target holds a value of their kind (the decoder is the costly part of training)."""
+    B = z.shape[0]
+    f = feats[:, 1:]                                                           # (B, S-1, F)
+    live = (status == 0)[:, None].expand(f.shape[:2])                          # (B, S-1)
+    if slot_mask is not None:
+        live = live & slot_mask
+    h = dec.trunk(z[:, 1:])                                                    # (B, S-1, H)
+    st_logits = dec.status(z[:, 0])
+    kind = f[..., F_KIND]
+    kind_logits = dec.run("kind", h)
+    loss = _ce(st_logits, status) + (live * _ce(kind_logits, kind)).sum(1)
+    good = (kind_logits.argmax(-1) == kind) | ~live                            # (B, S-1)
+    row_b = torch.arange(B, device=z.device)[:, None].expand(f.shape[:2])
+    for kinds, fn in (((INT,), _int_rows), ((BOOL,), _bool_rows), ((STR, LIST), _seq_rows)):
+        sel = live & ((kind == kinds[0]) if len(kinds) == 1 else (kind == kinds[0]) | (kind == kinds[1]))
+        if not bool(sel.any()):
+            continue
+        rl, rok = fn(dec, h[sel], f[sel])                                      # (R,), (R,) bool
+        loss = loss.index_add(0, row_b[sel], rl)
+        good = good.clone()
+        good[sel] = good[sel] & rok
+    exact = (st_logits.argmax(-1) == status) & ((status != 0) | good.all(1))
+    return loss, exact.detach()
+
+
+def _int_rows(dec: Decoder, h: Tensor, f: Tensor) -> tuple[Tensor, Tensor]:
+    li, ls, lp = dec.run("int", h), dec.run("sign", h), dec.run("par", h)
+    loss = _ce(li, f[:, F_INT]) + 0.25 * (_ce(ls, f[:, F_SIGN]) + _ce(lp, f[:, F_PAR]))
+    ok = li.argmax(-1) == f[:, F_INT]
+    unk = f[:, F_INT] >= li.shape[-1] - 2                                      # value unknown (abstract)
+    ok = ok & (~unk | ((ls.argmax(-1) == f[:, F_SIGN]) & (lp.argmax(-1) == f[:, F_PAR])))
+    return loss, ok
+
+
+def _bool_rows(dec: Decoder, h: Tensor, f: Tensor) -> tuple[Tensor, Tensor]:
+    lb = dec.run("bool", h)
+    return _ce(lb, f[:, F_BOOL]), lb.argmax(-1) == f[:, F_BOOL]
+
+
+def _seq_rows(dec: Decoder, h: Tensor, f: Tensor) -> tuple[Tensor, Tensor]:
+    ll, le = dec.run("len", h), dec.run("elem", h)                             # (R, V), (R, L, Ve)
+    e = f[:, F_ELEM:]
+    loss = _ce(ll, f[:, F_LEN]) + _ce(le, e).sum(-1)
+    L = e.shape[-1]
+    within = torch.arange(L, device=f.device) < f[:, F_LEN, None].clamp(max=L)
+    ok = (ll.argmax(-1) == f[:, F_LEN]) & ((le.argmax(-1) == e) | ~within).all(-1)
+    return loss, ok

@@ -1,0 +1,167 @@
+"""Training the latent state machine with the core loop (synth.core.train.fit).
+
+    cfg = compose("train_evaluator", ["model=tiny", "train.steps=30"], TrainEvaluatorConfig)
+    result = train(cfg, data_dir=None)        # writes cfg.train.out_dir/{checkpoint.pt, metrics.csv}
+
+Each batch is B rollouts of K items (synth.data.dataset), drawn from `random.Random` seeded by
+(seed, step) only, so a killed run resumes exactly. Losses, all from the same batch:
+  rec    D(E(x_t)) = x_t                                  for t = 0..K
+  step   D(T(E(x_t), item_t)) = x_{t+1}                   one step from every true state
+  roll   D(T(...T(E(x_0), item_1)..., item_t)) = x_t      the whole rollout in latent space, t = 2..K
+  cons   ||T(E(x_t), item_t) - sg(E(x_{t+1}))||^2 and the same for rollout latents
+Ops are drawn with weights that follow each op's recent one-step loss (`OpStats`, checkpointed), so the
+ops that are hard get more data. A share of rollouts is seen at the sign and type levels.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from ..core.train import FitResult, TrainConfig, fit
+from ..data.dataset import GenConfig, RolloutGenerator, ShardRollouts, collate
+from .model import EvaluatorConfig, LatentMachine, state_loss
+
+KIND = "synth-evaluator/1"
+
+
+@dataclass
+class DataConfig:
+    gen: GenConfig = field(default_factory=GenConfig)
+    levels: list = field(default_factory=lambda: [0.85, 0.075, 0.075])  # P(concrete, sign, type)
+    shard_frac: float = 0.5        # share of rollouts cut from --data shards (when given)
+    max_runs: int = 200_000        # runs loaded from --data
+    val_size: int = 512            # fixed validation rollouts (concrete), 0 = none
+
+
+@dataclass
+class LossConfig:
+    rec: float = 1.0
+    step: float = 1.0
+    roll: float = 1.0
+    cons: float = 1.0
+    adapt: float = 1.0             # exponent of the loss-following op weights; 0 = uniform ops
+    ema: float = 0.95              # decay of the per-op loss average
+
+
+@dataclass
+class TrainEvaluatorConfig:
+    profile: str = "small"
+    threads: int = 1               # torch CPU threads; 0 = torch's default
+    model: EvaluatorConfig = field(default_factory=EvaluatorConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+
+class OpStats:
+    """Running mean one-step loss per op id (PUSH last); sampling weights follow it."""
+
+    def __init__(self, ops: tuple, decay: float, power: float):
+        self.ops, self.decay, self.power = ops, decay, power
+        self.loss = torch.ones(len(ops) + 1)
+
+    @torch.no_grad()
+    def update(self, ids: torch.Tensor, loss: torch.Tensor) -> None:
+        n = torch.zeros_like(self.loss).index_add_(0, ids, torch.ones_like(loss, dtype=torch.float32))
+        s = torch.zeros_like(self.loss).index_add_(0, ids, loss.float())
+        seen = n > 0
+        mean = s[seen] / n[seen]
+        self.loss[seen] = self.decay * self.loss[seen] + (1 - self.decay) * mean
+
+    def weights(self) -> dict[str, float]:
+        w = (self.loss[:-1] / self.loss[:-1].mean().clamp_min(1e-8)).clamp_min(1e-8) ** self.power
+        w = w.clamp(0.2, 5.0)
+        return {o: float(x) for o, x in zip(self.ops, w)}
+
+    def state_dict(self) -> dict:
+        return {"loss": self.loss.clone()}
+
+    def load_state_dict(self, d: dict) -> None:
+        self.loss = d["loss"].clone().float()
+
+
+def rollout_losses(model: LatentMachine, batch: dict, w: LossConfig) -> tuple[torch.Tensor, dict, torch.Tensor]:
+    """(total loss, metrics, per-sample one-step loss (B, K)) of one collated batch."""
+    feats, status, ops, lit, level = batch["feats"], batch["status"], batch["ops"], batch["lit"], batch["level"]
+    B, K1, S, Fd = feats.shape
+    K = K1 - 1
+    z_all = model.encode(feats.flatten(0, 1), status.flatten(0, 1))                 # (B(K+1), S, C)
+    rec, rec_ok = state_loss(model.decoder, z_all, feats.flatten(0, 1), status.flatten(0, 1))
+    z_all = z_all.view(B, K1, S, -1)
+    lv = level[:, None].expand(B, K).flatten()
+    z_tf = model.transition(z_all[:, :K].flatten(0, 1), ops.flatten(), lit.flatten(0, 1), lv)   # (BK, S, C)
+    tgt_f, tgt_s = feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)
+    step, step_ok = state_loss(model.decoder, z_tf, tgt_f, tgt_s)
+    cons = F.mse_loss(z_tf, z_all[:, 1:].flatten(0, 1).detach())
+    z = z_tf.view(B, K, S, -1)[:, 0]
+    rolled = []
+    for t in range(1, K):
+        z = model.transition(z, ops[:, t], lit[:, t], level)
+        rolled.append(z)
+    metrics = {"loss_rec": rec.mean().detach(), "loss_step": step.mean().detach(), "loss_cons": cons.detach(),
+               "acc_rec": rec_ok.float().mean(), "acc_step": step_ok.float().mean()}
+    total = w.rec * rec.mean() + w.step * step.mean() + w.cons * cons
+    if rolled:
+        zr = torch.stack(rolled, 1)                                                 # (B, K-1, S, C)
+        roll, roll_ok = state_loss(model.decoder, zr.flatten(0, 1), feats[:, 2:].flatten(0, 1),
+                                   status[:, 2:].flatten(0, 1))
+        rcons = F.mse_loss(zr, z_all[:, 2:].detach())
+        total = total + w.roll * roll.mean() + w.cons * rcons
+        metrics.update(loss_roll=roll.mean().detach(), acc_roll=roll_ok.float().mean(),
+                       acc_roll_last=roll_ok.view(B, K - 1)[:, -1].float().mean())
+    return total, metrics, step.detach().view(B, K)
+
+
+def build(cfg: TrainEvaluatorConfig, data_dir: str | None = None):
+    """(model, get_batch, loss_fn, eval_fn, opstats) for `fit`."""
+    model = LatentMachine(cfg.model, cfg.profile)
+    gen = RolloutGenerator(cfg.profile, cfg.data.gen)
+    shards = ShardRollouts(data_dir, gen, cfg.data.max_runs) if data_dir else None
+    stats = OpStats(gen.ops, cfg.loss.ema, cfg.loss.adapt)
+    lv = [float(x) for x in cfg.data.levels]
+    if len(lv) != 3 or min(lv) < 0 or sum(lv) <= 0:
+        raise ValueError(f"data.levels must be 3 non-negative weights (concrete, sign, type), got {lv}")
+
+    def get_batch(step: int, g: torch.Generator, bs: int) -> dict:
+        rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=g)))
+        weights = stats.weights() if cfg.loss.adapt else None
+        samples, levels = [], []
+        for _ in range(bs):
+            src = shards if shards is not None and rng.random() < cfg.data.shard_frac else gen
+            samples.append(src.rollout(rng, weights))
+            levels.append(rng.choices((0, 1, 2), lv)[0])
+        return collate(samples, model.tok, gen.op_index, levels)
+
+    def loss_fn(m: LatentMachine, batch: dict):
+        total, metrics, step_loss = rollout_losses(m, batch, cfg.loss)
+        alive = batch["status"][:, :-1] == 0                        # items run on a live state
+        stats.update(batch["ops"][alive], step_loss[alive])
+        return total, metrics
+
+    val = None
+    if cfg.data.val_size:
+        vrng = random.Random(f"evaluator-val:{cfg.train.seed}")
+        val = collate([gen.rollout(vrng) for _ in range(cfg.data.val_size)], model.tok, gen.op_index)
+
+    def eval_fn(m: LatentMachine, step: int) -> dict:
+        _, metrics, _ = rollout_losses(m, val, cfg.loss)
+        return {"val_" + k: float(v) for k, v in metrics.items() if k.startswith("acc")}
+
+    return model, get_batch, loss_fn, (eval_fn if val is not None else None), stats
+
+
+def meta_of(cfg: TrainEvaluatorConfig, model: LatentMachine) -> dict:
+    return {"kind": KIND, "profile": cfg.profile, "model": asdict(cfg.model), "ops": list(model.ops),
+            "config": asdict(cfg)}
+
+
+def train(cfg: TrainEvaluatorConfig, data_dir: str | None = None) -> FitResult:
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.train.seed)
+    model, get_batch, loss_fn, eval_fn, stats = build(cfg, data_dir)
+    return fit(model, loss_fn, get_batch, cfg.train, meta=meta_of(cfg, model), extra={"opstats": stats},
+               eval_fn=eval_fn)

@@ -1,0 +1,120 @@
+"""The evaluator: training on the tiny model, exact resume, the library API, eval-evaluator end to end."""
+import contextlib
+import io
+import json
+
+import pytest
+import torch
+
+from synth.cli import main as cli
+from synth.config import compose
+from synth.core.train import fit, load_checkpoint
+from synth.data.tokenizer import State
+from synth.evaluator import export, load_evaluator
+from synth.evaluator.train import TrainEvaluatorConfig, build, meta_of, train
+
+
+def _cfg(tmp, *extra):
+    return compose("train_evaluator", ["model=tiny", "train.batch_size=16", "train.log_every=1",
+                                       "train.warmup=3", "train.lr=0.003", "train.eval_every=0",
+                                       "data.val_size=0", "data.gen.steps=3", f"train.out_dir={tmp}",
+                                       "train.progress=false", *extra], TrainEvaluatorConfig)
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny")
+    train(_cfg(out, "train.steps=3"))
+    export(out / "checkpoint.pt", out / "evaluator.pt")
+    return out / "evaluator.pt"
+
+
+def test_config_groups_and_loud_unknown_keys():
+    assert compose("train_evaluator", [], TrainEvaluatorConfig).model.d_model == 128
+    assert compose("train_evaluator", ["model=tiny"], TrainEvaluatorConfig).model.d_model == 32
+    from synth.errors import UserError
+    with pytest.raises(UserError):
+        compose("train_evaluator", ["model.nonsense=1"], TrainEvaluatorConfig)
+
+
+def test_loss_falls_on_tiny(tmp_path):
+    res = train(_cfg(tmp_path, "train.steps=30", "train.batch_size=32"))
+    losses = [r["loss"] for r in res.history]
+    assert len(losses) == 30
+    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+    assert last < 0.8 * first, (first, last)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_resume_is_exact(tmp_path):
+    full = _cfg(tmp_path / "a", "train.steps=6", "train.ckpt_every=3")
+    train(full)
+    cut = _cfg(tmp_path / "b", "train.steps=6", "train.ckpt_every=3")
+    model, get_batch, loss_fn, _, stats = build(cut)
+
+    def dying(step, g, bs):               # killed during step 5 (after the step-3 checkpoint)
+        if step == 4:
+            raise _Stop
+        return get_batch(step, g, bs)
+    with pytest.raises(_Stop):
+        fit(model, loss_fn, dying, cut.train, meta=meta_of(cut, model), extra={"opstats": stats})
+    train(cut)                            # resumes from step 3
+    a, b = load_checkpoint(tmp_path / "a" / "checkpoint.pt"), load_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    assert a["step"] == b["step"] == 6
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert torch.equal(a["extra"]["opstats"]["loss"], b["extra"]["opstats"]["loss"])
+    assert (tmp_path / "a" / "metrics.csv").read_text() .split("\n")[0] == \
+        (tmp_path / "b" / "metrics.csv").read_text().split("\n")[0]
+
+
+def test_api_soft_step_is_differentiable(tiny_ckpt):
+    ev = load_evaluator(tiny_ckpt)
+    assert ev.profile.name == "small" and len(ev.ops) == 40
+    z = ev.encode([State((1,), (3, 4)), State((), ("ab",))])
+    w = torch.full((2, len(ev.ops)), 1.0 / len(ev.ops), requires_grad=True)
+    z2 = ev.step(z, w)
+    loss = ev.loss_to_target(z2, [(7,), ("ba",)], match="top").sum()
+    loss.backward()
+    assert torch.isfinite(loss) and w.grad.abs().sum() > 0
+    z3 = ev.step(z, w.detach(), level=torch.tensor([0.0, 1.0]))          # alpha per row
+    assert z3.shape == z.shape
+    out = ev.decode_states(ev.step_items(z, ["add", (True,)]))
+    assert len(out) == 2 and all(isinstance(s, State) for s in out)
+    sign = ev.encode([State((), ("int<0,odd", "list[2]"))], level="sign")
+    assert len(ev.decode_states(sign, level="sign")) == 1
+    with pytest.raises(ValueError):
+        ev.step(z, torch.ones(2, 3))
+
+
+def _run_cli(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_eval_evaluator_end_to_end(tiny_ckpt, tmp_path):
+    recs = [{"program": "dup mul", "input": [3], "result": {"ok": True, "stack": [9]}},
+            {"program": "add", "input": [1, 2], "result": {"ok": True, "stack": [3]}},
+            {"program": "head", "input": [[]], "result": {"ok": False, "error": "index", "at": 0}},
+            {"program": "c0 \"x\" concat", "input": [], "constants": ["a"], "profile": "small"},
+            {"program": "swap drop 5", "input": [1, True]}]
+    f = tmp_path / "runs.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    code, out, err = _run_cli(["eval-evaluator", "--traces", str(f), "--checkpoint", str(tiny_ckpt)])
+    assert code == 0, err
+    rep = json.loads(out.strip().splitlines()[-1])
+    assert rep["records"] == 5 and 0.0 <= rep["exact_match"] <= 1.0
+    assert set(rep["per_length"]) == {"1", "2", "3"} and "push" in rep["per_op"] and "mul" in rep["per_op"]
+    assert "length" in err and "dup" in err
+
+
+def test_eval_evaluator_profile_mismatch_exits_2(tiny_ckpt, tmp_path):
+    f = tmp_path / "dc.jsonl"
+    f.write_text(json.dumps({"program": "sort", "input": [[2, 1]], "profile": "deepcoder"}) + "\n")
+    code, out, err = _run_cli(["eval-evaluator", "--traces", str(f), "--checkpoint", str(tiny_ckpt)])
+    assert code == 2 and "profile" in err and out == ""
