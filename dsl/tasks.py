@@ -87,6 +87,8 @@ def parse_tasks(text: str, source: str = "<text>", profile: str | Profile | None
 
 
 def _objects(text: str, source: str) -> list:
+    if not text.strip():
+        return []   # an empty file: "no tasks in file"
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as whole:

@@ -24,8 +24,9 @@ identified by its stacks only, so of two programs reaching the same stacks the f
 more free constants (rarely matters; noted for completeness).
 
 Abstract pruning (`prune: true`). An item is skipped when the types it leaves cannot reach the output's types
-within the remaining length (checked up to `prune_horizon` steps ahead, with `dsl.graph.can_reach` when that
-module exists, else a local type-level search). With `prune: false` only type-correct items are run.
+within the remaining length: exactly, with `dsl.graph`'s reachability table at the type level (constants and
+literals enter it as abstract constants), or with a local type-level search up to `prune_horizon` steps ahead
+(`prune_backend: local`, or when dsl.graph is missing). With `prune: false` only type-correct items are run.
 
 `candidates` counts the programs run on the examples (type-ill programs are never run and not counted).
 """
@@ -54,7 +55,8 @@ class EnumerateConfig:
     free_min: int = -64                  # values a free constant may take (clipped to the profile) ...
     free_max: int = 64                   # ... plus the ints found in the task's examples
     prune: bool = True                   # type-level reachability pruning
-    prune_horizon: int = 3               # look-ahead of the pruning (steps); beyond it, assume reachable
+    prune_backend: str = "graph"         # "graph": dsl.graph's exact type-level reachability; "local": below
+    prune_horizon: int = 3               # look-ahead of the "local" pruning (steps); beyond it, assume reachable
     max_states: int = 2_000_000          # states remembered; past it, no new states are stored (bounded memory)
     check_every: int = 32                # expansions between clock checks
 
@@ -155,31 +157,16 @@ def successors(sig, ops, push_types, max_depth):
     return out
 
 
-def _graph_reach(goal: _Goal, task: Task, p: Profile, aconst_values, horizon: int):
-    """`dsl.graph.can_reach` at the type level, when that module exists (else None)."""
+def _graph_reach(goal: _Goal, match: str, p: Profile, push_types):
+    """`reach(sig, r)` from dsl.graph (exact at the type level), or None when that module is missing or
+    cannot express this item set (more push types than the profile has constant ops)."""
     try:
-        from dsl.abstract import abstract_stack
-        from dsl.graph import can_reach
+        from dsl.graph import reach_table
     except ImportError:
         return None
-    a_out = abstract_stack(task.examples[0].output, "type")
-    aconsts = tuple(abstract_stack(tuple(aconst_values), "type"))
-    memo: dict = {}
-
-    def reach(sig, r):
-        if goal.sig is None or r >= horizon:
-            return True
-        key = (sig, r)
-        if key not in memo:
-            a_in = abstract_stack(_sig_stack(sig), "type")
-            memo[key] = bool(can_reach(a_in, a_out, r, level="type", profile=p, aconsts=aconsts, match=task.match))
-        return memo[key]
-    return reach
-
-
-def _sig_stack(sig):
-    proto = {"int": 0, "bool": False, "str": "", "list": ()}
-    return tuple(proto[t] for t in sig)
+    if goal.sig is None or len(push_types) > sum(1 for o in p.ops if o in CONST_INDEX):
+        return None
+    return reach_table(goal.sig, "type", p, tuple(push_types), match).can_reach
 
 
 def _items(task: Task, p: Profile, cfg: EnumerateConfig, nfree: int):
@@ -207,6 +194,8 @@ def enumerate_search(task: Task, time_limit: float, profile: str | Profile | Non
                      config: EnumerateConfig | None = None) -> SearchResult:
     """Shortest program (fewest items) that solves `task`, within `time_limit` seconds (see module doc)."""
     cfg = config or EnumerateConfig()
+    if cfg.prune_backend not in ("graph", "local"):
+        raise ValueError(f"unknown prune_backend {cfg.prune_backend!r}; choose one of graph, local")
     p = get_profile(profile if profile is not None else task.profile)
     t0 = time.perf_counter()
     deadline = t0 + time_limit
@@ -220,7 +209,8 @@ def enumerate_search(task: Task, time_limit: float, profile: str | Profile | Non
     push_types = sorted({it.type for it in items if it.op is None})
     reach = None
     if cfg.prune:
-        reach = _Reach(goal, [it.op for it in items if it.op], push_types, p, cfg.prune_horizon)
+        reach = _graph_reach(goal, task.match, p, push_types) if cfg.prune_backend == "graph" else None
+        reach = reach or _Reach(goal, [it.op for it in items if it.op], push_types, p, cfg.prune_horizon)
     steps = [state_step(it.op, p) if it.op else push_step(it.code[0]) for it in items]
     fixed = [i for i, it in enumerate(items) if not it.free]
     free_ids = [i for i, it in enumerate(items) if it.free]
