@@ -62,7 +62,7 @@ class SamplerConfig:
     length_max: int = 8
     depth_min: int = 1               # input stack depth range, inclusive
     depth_max: int = 3
-    consts_max: int = 3              # at most this many constants (capped by the profile's c0.. ops)
+    consts_max: int = 4              # at most this many constants (capped by the profile's c0.. ops)
     const_int_p: float = 0.75        # a constant is an int that often, else any type
     int_min: Optional[int] = None    # int values (inputs, constants, list elements); None: the profile's
     int_max: Optional[int] = None

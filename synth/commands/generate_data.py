@@ -24,7 +24,7 @@ def add_arguments(p) -> None:
     p.add_argument("--count", type=int, help="trace steps to generate in all (config default 1000000)")
     p.add_argument("--profile", help="language profile: small (default) or deepcoder")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
-    p.add_argument("--level", help="trace level: concrete (default) or a level of dsl.abstract")
+    p.add_argument("--level", help="trace level: concrete (default), sign or type (dsl.abstract)")
     p.add_argument("--workers", type=int, help="worker processes (default: one per CPU core)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
