@@ -9,7 +9,7 @@ import pytest
 from dsl import get_profile, parse, run, trace
 from dsl.abstract import abstract_stack
 from synth.cli import main
-from synth.data import iter_runs, steps_of, verify
+from synth.data import iter_runs, iter_steps, steps_of, verify
 from synth.errors import UserError
 
 ARGS = ["--count", "3000", "--quiet", "shard_steps=1000", "sampler.length_max=5"]
@@ -70,7 +70,7 @@ def test_runs_replay_on_the_machine(made):
         steps += len(got)
         runs += 1
     m = verify(made)
-    assert (steps, runs) == (m["steps"], m["runs"])
+    assert (steps, runs) == (m["steps"], m["runs"]) == (sum(1 for _ in iter_steps(made)), runs)
 
 
 def test_same_output_for_two_workers(made, tmp_path):

@@ -1,9 +1,9 @@
 """Trace shards: generate deterministic, resumable trace data; read it back.
 
-    from synth.data.shards import GenerateConfig, generate, iter_runs, steps_of, verify
+    from synth.data.shards import GenerateConfig, generate, iter_runs, iter_steps, steps_of, verify
     manifest = generate("data/small", GenerateConfig(count=1_000_000), workers=2)
     for run in iter_runs("data/small"):          # one dict per program run, shard order
-        for constants, before, item, after, error in steps_of(run): ...
+        for constants, before, item, after, error in steps_of(run): ...   # or iter_steps(dir)
     verify("data/small")                         # UserError on a missing or changed shard
 
 A directory holds `shard-00000.jsonl.gz`, ... (JSON Lines, gzip level 1; `compress=false`: `.jsonl`),
@@ -337,3 +337,10 @@ def steps_of(run: dict) -> list[tuple]:
     if not res["ok"]:
         out.append((c, tr[-1], items[res["at"]], None, res["error"]))
     return out
+
+
+def iter_steps(path: str | Path) -> Iterator[tuple]:
+    """Every one-step transition of a dataset, as `steps_of` gives them, in order."""
+    for run in iter_runs(path):
+        yield from steps_of(run)
+
