@@ -1,0 +1,106 @@
+"""Programs as vector fields on the evaluator's latent space (DESIGN "The field").
+
+    from synth.field import load_field
+    field = load_field()                          # synth/pretrained/field_small.pt + its evaluator
+    z0 = field.encode(states, level=0)            # (B, S, C) from dsl states (synth.data.tokenizer.State)
+    w = torch.softmax(logits, -1)                 # (B, L, n_ops): a fuzzy program, one distribution per slot
+    zL = field.integrate_program(z0, w, solver="euler", steps=4, alpha=0.0)   # (B, S, C), differentiable
+    loss = field.metric(zL, field.encode(targets)).mean()                    # (B,) in [0, 1), 0 = same state
+    field.decode_states(zL)                       # [State, ...] by the evaluator's decoder
+    zL = field.integrate_ops(z0, ops)             # discrete programs: ops (B, L) ids into field.ops
+
+`field.ops` is the profile's op list (index = position in op_weights' last axis); `alpha` is the
+abstraction level in [0, 1] (0 concrete, 0.5 sign, 1 type), a float or (B,). Fuzzy programs integrate
+the probability-weighted mixture of the ops' fields (`mix="fields"`, one field evaluation per op with
+nonzero weight) or, cheaper, one field conditioned on the mixed op embedding (`mix="embedding"`).
+Solvers are the core's (synth.core.solvers.METHODS: euler, midpoint, rk4, dopri5, ...); `steps` is per op.
+
+Training: `synth train-field` (synth.field.train); evaluation: `synth eval-field` (synth.field.evaluate).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .latent import Latent
+from .model import FieldConfig, FieldModel
+from .program import integrate_ops, integrate_weights, program_velocity
+
+PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
+DEFAULT_FIELD = PRETRAINED / "field_small.pt"
+
+__all__ = ["Field", "load_field", "FieldConfig", "FieldModel", "Latent", "integrate_ops", "integrate_weights",
+           "program_velocity", "DEFAULT_FIELD"]
+
+
+class Field(nn.Module):
+    """A trained field + its frozen evaluator: the handle the search uses."""
+
+    def __init__(self, model: FieldModel, latent: Latent, meta: dict | None = None):
+        super().__init__()
+        self.model, self.latent, self.meta = model.eval(), latent, dict(meta or {})
+        self.ops, self.n_ops, self.profile = latent.ops, latent.n_ops, latent.profile
+        self.op_index = latent.op_index
+
+    def encode(self, states: Sequence, level=0) -> Tensor:
+        return self.latent.encode_states(states, level)
+
+    def decode_states(self, z: Tensor, level=0) -> list:
+        return self.latent.decode_states(z, level)
+
+    def integrate_program(self, z0: Tensor, op_weights: Tensor, solver: str = "euler", steps: int = 4,
+                          alpha: float | Tensor = 0.0, mix: str = "fields", **kw) -> Tensor:
+        """z0 (B, S, C), op_weights (B, L, n_ops) -> z_L (B, S, C); differentiable w.r.t. both."""
+        return integrate_weights(self.model, z0, op_weights, alpha, solver, steps, mix=mix, **kw)
+
+    def integrate_ops(self, z0: Tensor, ops: Tensor, solver: str = "euler", steps: int = 4,
+                      alpha: float | Tensor = 0.0, **kw) -> Tensor:
+        """z0 (B, S, C), ops (B, L) long ids -> z_L (B, S, C)."""
+        return integrate_ops(self.model, z0, ops, alpha, solver, steps, **kw)
+
+    def metric(self, za: Tensor, zb: Tensor) -> Tensor:
+        """(B,) learned distance in [0, 1) between latent states (about the share of differing slots)."""
+        return self.model.metric(za, zb)
+
+
+def _resolve_evaluator(meta: dict, field_path: Path, evaluator: str | Path | None) -> Path:
+    if evaluator is not None:
+        return Path(evaluator)
+    stored = Path(meta.get("evaluator", "") or "evaluator.pt")
+    for cand in (field_path.parent / stored.name, stored, Path(meta.get("evaluator_path", "") or stored)):
+        if cand.is_file():
+            return cand
+    from ..errors import UserError
+    raise UserError(f"{field_path}: its evaluator {stored} was not found; pass evaluator=PATH (--evaluator)")
+
+
+def load_field(path: str | Path | None = None, evaluator: str | Path | Latent | None = None,
+               device: str | torch.device = "cpu", strict_evaluator: bool = True) -> Field:
+    """Load a field checkpoint (default: the shipped synth/pretrained/field_small.pt) and its evaluator
+    (default: the checkpoint's, looked up beside the field file first). A field refuses an evaluator with
+    other weights than it was trained on unless strict_evaluator=False."""
+    from ..config import from_dict
+    from ..errors import UserError
+    from .train import KIND
+
+    path = Path(path) if path is not None else DEFAULT_FIELD
+    if not path.is_file():
+        raise UserError(f"field checkpoint {path} not found (train one with `synth train-field`)")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    meta = state.get("meta", {})
+    if meta.get("kind") != KIND:
+        raise UserError(f"{path}: not a field checkpoint (kind {meta.get('kind')!r})")
+    lat = evaluator if isinstance(evaluator, Latent) else Latent.load(_resolve_evaluator(meta, path, evaluator))
+    want = meta.get("evaluator_fingerprint")
+    if strict_evaluator and want and want != lat.fingerprint:
+        raise UserError(f"{path}: trained on evaluator {want}, got {lat.fingerprint} ({lat.path}); "
+                        "pass the matching evaluator")
+    fm = FieldModel(from_dict(FieldConfig, dict(meta["model"])), lat.n_ops, lat.n_slots, lat.dim)
+    fm.load_state_dict(state["model"])
+    for p in fm.parameters():
+        p.requires_grad_(False)
+    lat.to_device(device)
+    return Field(fm.to(device), lat, meta)

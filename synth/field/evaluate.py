@@ -1,0 +1,244 @@
+"""Evaluate a field on runs (SPEC §7): integrate every program through the field, decode, compare.
+
+    field = load_field()
+    records = load_records("datasets/heldout/runs.jsonl")         # .jsonl, .jsonl.gz or a generate-data dir
+    report = evaluate(field, records, solver="rk4", steps=4)      # dict, see below
+    print(format_table(report), file=sys.stderr)
+
+For each record: E(constants, input) -> integrate op k on [k, k+1] (literal pushes too) -> decode, and
+compare the decoded final stack (or error kind) with the record's `result` at the chosen level
+(`concrete`, or `sign`/`type`: input and result abstracted with dsl.abstract; a sign-level int decodes to
+its class). Records that do not parse, or whose result is `syntax`, are skipped (counted in `skipped`).
+
+report = {"records": N, "exact_match": x, "per_op": {op: x}, "per_length": {L: x}, "metric_top1": y, ...}
+  per_op      exact match of the records grouped by their program's LAST item (op name, or "push")
+  per_length  grouped by program length (items)
+  metric_top1 the learned metric, measured from the integrated latent, ranks E(true final state) strictly
+              first among 10 candidates: the truth, near misses of it (synth.field.data.perturb) and the
+              final states of other records' programs run on the same input (all distinct from the truth)
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+import torch
+
+from dsl.machine import run
+from dsl.values import from_json
+
+from ..data.tokenizer import State, level_index
+from ..errors import UserError
+
+
+def load_records(path: str | Path, limit: int | None = None) -> list[dict]:
+    """Run records from a .jsonl(.gz) file or a `synth generate-data` directory (first `limit`)."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file or directory")
+    if path.is_dir():
+        from ..data.shards import iter_runs
+        it: Iterable[dict] = iter_runs(path)
+    else:
+        opener = gzip.open if path.name.endswith(".gz") else open
+
+        def lines():
+            with opener(path, "rt", encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    if line.strip():
+                        try:
+                            yield json.loads(line)
+                        except json.JSONDecodeError as e:
+                            raise UserError(f"{path}:{n}: not JSON ({e.msg})") from None
+        it = lines()
+    out = []
+    for rec in it:
+        if not isinstance(rec, dict) or "program" not in rec:
+            raise UserError(f"{path}: record {len(out) + 1} is not a run record (needs 'program')")
+        out.append(rec)
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+class Case:
+    """One parsed record: code, start and final State (concrete)."""
+    __slots__ = ("code", "start", "final", "last")
+
+    def __init__(self, code: tuple, start: State, final: State):
+        self.code, self.start, self.final = code, start, final
+        last = code[-1] if code else None
+        self.last = "(empty)" if last is None else last if type(last) is str else "push"
+
+
+def parse_case(rec: dict, profile) -> Case | None:
+    from dsl import DslSyntaxError, parse
+    if rec.get("profile", profile.name) != profile.name:
+        raise UserError(f"record of profile {rec.get('profile')!r}; the field is for {profile.name!r}")
+    res = rec.get("result")
+    if res is not None and res.get("error") == "syntax":
+        return None
+    try:
+        code = parse(rec["program"], profile).code
+        stack = tuple(from_json(v, profile) for v in rec.get("input", []))
+        consts = tuple(from_json(v, profile) for v in rec.get("constants", []))
+    except (DslSyntaxError, ValueError):
+        return None
+    if len(code) > profile.max_program or len(stack) > profile.max_depth:
+        return None
+    if res is None:
+        r = run(code, stack, consts, profile)
+        res = {"ok": r.ok, "stack": [list(v) if type(v) is tuple else v for v in r.stack], "error": r.error}
+    if res.get("ok"):
+        final = State(consts, tuple(from_json(v, profile) for v in res["stack"]), None)
+    else:
+        final = State(consts, (), res["error"])
+    return Case(code, State(consts, stack, None), final)
+
+
+def _abstract(st: State, level: int) -> State:
+    if level == 0:
+        return st
+    from dsl.abstract import abstracter
+    f = abstracter(("concrete", "sign", "type")[level])
+    return State(tuple(map(f, st.constants)), tuple(map(f, st.stack)), st.error)
+
+
+def _same(a: State, b: State) -> bool:
+    """Same final answer: the error kind, or the stack (bool kept apart from int)."""
+    if a.error or b.error:
+        return a.error == b.error
+    return len(a.stack) == len(b.stack) and all(type(x) is type(y) and x == y for x, y in zip(a.stack, b.stack))
+
+
+def distractors(case: Case, others: list[Case], rng: random.Random, level: int, profile, n: int = 9) -> list[State]:
+    """n states near or like the truth but different from it at `level` (fewer if none can be found)."""
+    from ..data.dataset import RolloutGenerator
+    from .data import perturb
+    gen = _gen_cache.get(profile.name) or _gen_cache.setdefault(profile.name, RolloutGenerator(profile))
+    truth = _abstract(case.final, level)
+    out: list[State] = []
+
+    def add(st: State) -> None:
+        a = _abstract(st, level)
+        if not _same(a, truth) and all(not _same(a, o) for o in out) and len(a.stack) <= profile.max_depth:
+            out.append(a)
+    for _ in range(40):                                       # other programs on the same input
+        if len(out) >= n // 2 or not others:
+            break
+        o = others[rng.randrange(len(others))]
+        r = run(o.code, case.start.stack, case.start.constants, profile)
+        add(State(case.start.constants, r.stack if r.ok else (), None if r.ok else r.error))
+    for _ in range(200):                                      # near misses
+        if len(out) >= n:
+            break
+        add(perturb(case.final, rng, gen))
+    return out
+
+
+_gen_cache: dict = {}
+
+
+@torch.no_grad()
+def evaluate(field, records: list[dict], solver: str = "euler", steps: int = 4, level="concrete",
+             batch_size: int = 256, metric: bool = True, seed: int = 0, **solver_kw) -> dict:
+    lat, p = field.latent, field.profile
+    lv = level_index(level)
+    cases = [c for c in (parse_case(r, p) for r in records) if c is not None]
+    if not cases:
+        raise UserError("no usable records to evaluate")
+    t0 = time.perf_counter()
+    dev = lat.device
+    by_len: dict[int, list[int]] = defaultdict(list)
+    for i, c in enumerate(cases):
+        by_len[len(c.code)].append(i)
+    ok = [False] * len(cases)
+    zq: list = [None] * len(cases)
+    for L, idx in sorted(by_len.items()):
+        for s in range(0, len(idx), batch_size):
+            chunk = [cases[i] for i in idx[s:s + batch_size]]
+            z = lat.encode_states([_abstract(c.start, lv) for c in chunk], lv)
+            if L:
+                ops, lit = _items(chunk, lat, lv)
+                z = field.integrate_ops(z, ops.to(dev), solver=solver, steps=steps, alpha=lv / 2,
+                                        lit_vec=lat.push_vec(lit.flatten(0, 1)).view(len(chunk), L, -1),
+                                        **solver_kw)
+            dec = lat.decode_states(z, lv)
+            for j, (c, d) in enumerate(zip(chunk, dec)):
+                ok[idx[s + j]] = _same(d, _abstract(c.final, lv))
+                zq[idx[s + j]] = z[j]
+    seconds = time.perf_counter() - t0
+    report = {"records": len(cases), "exact_match": sum(ok) / len(cases),
+              "per_op": _group(cases, ok, lambda c: c.last), "per_length": _group(cases, ok, lambda c: str(len(c.code))),
+              "skipped": len(records) - len(cases), "level": ("concrete", "sign", "type")[lv], "solver": solver,
+              "steps": steps, "seconds": round(seconds, 3)}
+    if metric:
+        report["metric_top1"] = metric_top1(field, cases, zq, lv, seed, batch_size)
+    return report
+
+
+def _items(chunk: list[Case], lat, lv: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """ops (B, L) ids (push_id for literals) and literal rows (B, L, F)."""
+    from dsl.abstract import abstracter
+    tok, L = lat.tok, len(chunk[0].code)
+    f = None if lv == 0 else abstracter(("concrete", "sign", "type")[lv])
+    ops = torch.zeros(len(chunk), L, dtype=torch.long)
+    lit = torch.from_numpy(tok.empty_row).repeat(len(chunk), L, 1)
+    for b, c in enumerate(chunk):
+        for k, it in enumerate(c.code):
+            if type(it) is str:
+                ops[b, k] = lat.op_index[it]
+            else:
+                ops[b, k] = lat.push_id
+                lit[b, k] = torch.from_numpy(tok.row(it[0] if f is None else f(it[0]), lv).copy())
+    return ops, lit
+
+
+def _group(cases: list[Case], ok: list[bool], key) -> dict[str, float]:
+    tot: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for c, o in zip(cases, ok):
+        t = tot[key(c)]
+        t[0] += o
+        t[1] += 1
+    order = sorted(tot, key=lambda k: (len(k), k)) if all(k.isdigit() for k in tot) else sorted(tot)
+    return {k: round(tot[k][0] / tot[k][1], 4) for k in order}
+
+
+def metric_top1(field, cases: list[Case], zq: list, lv: int, seed: int, batch_size: int) -> float:
+    """Share of records whose truth the metric ranks strictly first among 1 + 9 candidates."""
+    rng = random.Random(f"metric-eval:{seed}")
+    lat, hits, n = field.latent, 0, 0
+    for s in range(0, len(cases), batch_size):
+        chunk = range(s, min(s + batch_size, len(cases)))
+        cands, qs, sizes = [], [], []
+        for i in chunk:
+            ds = distractors(cases[i], cases, rng, lv, field.profile)
+            group = [_abstract(cases[i].final, lv)] + ds
+            cands += group
+            qs += [zq[i]] * len(group)
+            sizes.append(len(group))
+        zc = lat.encode_states(cands, lv)
+        d = field.metric(torch.stack(qs), zc).tolist()
+        pos = 0
+        for k in sizes:
+            g = d[pos:pos + k]
+            hits += int(all(g[0] < x for x in g[1:]))
+            n += 1
+            pos += k
+    return round(hits / max(n, 1), 4)
+
+
+def format_table(report: dict) -> str:
+    lines = [f"field eval: {report['records']} records, level {report['level']}, solver {report['solver']} "
+             f"x {report['steps']} steps/op, {report['seconds']} s",
+             f"exact match {report['exact_match']:.4f}" +
+             (f"   metric top-1 of 10: {report['metric_top1']:.4f}" if "metric_top1" in report else ""),
+             "per length: " + "  ".join(f"{k}: {v:.3f}" for k, v in report["per_length"].items()),
+             f"{'last op':<14}{'exact':>8}"]
+    lines += [f"{k:<14}{v:>8.3f}" for k, v in report["per_op"].items()]
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""Programs as vector fields: v(z, t | op, alpha) on the evaluator's latent space, and a learned state metric.
+
+    cfg = FieldConfig(d_model=128, n_layers=3, path="linear")     # path "vp": the score / denoising variant
+    fm = FieldModel(cfg, n_ops=40, n_slots=12, dim=128)
+    c = fm.op_vec(ops, lit_vec)              # ops (B,) ids (n_ops = push a literal, lit_vec (B, C)) -> (B, D)
+    c = fm.soft_op_vec(w)                    # w (B, n_ops) distribution -> (B, D) (embedding mixture)
+    v = fm.velocity(t, z, c, alpha)          # t (B,), z (B, S, C), alpha (B,) float -> dz/dt (B, S, C)
+    d = fm.metric(za, zb)                    # (B,) in [0, 1): expected share of differing slots; 0 iff za == zb
+
+The field network is the shared core Transformer over the S latent slots (input projection C -> D plus a
+learned slot embedding; no positions), conditioned by adaptive layer norm on
+`LayerNorm(op embedding + time embedding + level embedding)`; the output projection C <- D starts at zero.
+Its raw output means, by `cfg.path`:
+  linear  the velocity itself (flow matching on the straight path x_t = (1-t) E(x) + t E(op(x)));
+  vp      the "eps" of the core's variance-preserving path x_t = alpha(t) E(op(x)) + sigma(t) x0 with x0 the
+          (noised) source E(x): a denoising / score parameterization (score = -eps / sigma), turned into the
+          probability-flow velocity by `VPPath.velocity_from_eps`.
+The level is alpha in [0, 1] (0 concrete, 0.5 sign, 1 type; dsl.abstract), embedded by linear interpolation
+between the three level embeddings so an annealed alpha moves smoothly.
+
+The metric compares two latents slot by slot: g = per-slot MLP, D_s = ||g(za)_s - g(zb)_s||^2,
+p_s = 1 - exp(-D_s) is trained as the probability that slot s (status, constants, stack) differs, and
+d = mean_s p_s. It is symmetric, >= 0, and exactly 0 for identical latents.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from ..core.paths import make_path
+from ..core.transformer import Transformer, TransformerConfig
+
+FIELD_PATHS = ("linear", "vp")
+
+
+@dataclass
+class FieldConfig:
+    d_model: int = 128
+    n_heads: int = 4
+    n_layers: int = 3
+    mlp_ratio: float = 4.0
+    time_dim: int = 64            # sinusoidal features of t before the time MLP
+    path: str = "linear"          # "linear" (flow matching) or "vp" (score / denoising, eps target)
+    schedule: str = "cosine"      # vp only: "cosine" or "linear" (core SCHEDULES)
+    vp_eps: float = 0.02          # vp only: diffusion time clamped to [eps, 1 - eps] (alpha(0) stays > 0)
+    n_levels: int = 3             # concrete, sign, type
+    metric_hidden: int = 256
+    metric_dim: int = 64
+
+    def __post_init__(self) -> None:
+        if self.path not in FIELD_PATHS:
+            raise ValueError(f"unknown field path {self.path!r}; valid: {', '.join(FIELD_PATHS)}")
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+        if self.n_layers < 1 or self.time_dim < 2 or self.metric_dim < 1 or self.metric_hidden < 1:
+            raise ValueError("n_layers, metric_dim, metric_hidden must be >= 1 and time_dim >= 2")
+
+
+def time_features(t: Tensor, dim: int) -> Tensor:
+    """t (B,) in [0, 1] -> (B, dim) sin/cos features (scaled like diffusion timesteps, 1000 t)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
+    ang = 1000.0 * t.float()[:, None] * freqs[None]                          # (B, half)
+    return torch.cat([ang.sin(), ang.cos()], dim=-1)
+
+
+class StateMetric(nn.Module):
+    def __init__(self, dim: int, hidden: int, out: int):
+        super().__init__()
+        self.g = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, out))
+
+    def slot_dist(self, za: Tensor, zb: Tensor) -> Tensor:
+        """za, zb (B, S, C) -> squared distances D (B, S) of the per-slot features."""
+        return (self.g(za) - self.g(zb)).pow(2).sum(-1)
+
+    def forward(self, za: Tensor, zb: Tensor) -> Tensor:
+        """(B,) mean over slots of p_s = 1 - exp(-D_s)."""
+        return (-torch.expm1(-self.slot_dist(za, zb))).mean(-1)
+
+
+class FieldModel(nn.Module):
+    def __init__(self, cfg: FieldConfig, n_ops: int, n_slots: int, dim: int):
+        super().__init__()
+        self.cfg, self.n_ops, self.n_slots, self.dim = cfg, n_ops, n_slots, dim
+        d = cfg.d_model
+        self.path = make_path("linear") if cfg.path == "linear" else make_path(
+            "vp", schedule=cfg.schedule, target="eps", eps=cfg.vp_eps)
+        self.inp = nn.Linear(dim, d)
+        self.slot = nn.Parameter(torch.randn(n_slots, d) * 0.02)
+        self.net = Transformer(TransformerConfig(d_model=d, n_heads=cfg.n_heads, n_layers=cfg.n_layers,
+                                                 mlp_ratio=cfg.mlp_ratio, pos="none", max_len=n_slots, cond_dim=d))
+        self.out = nn.Linear(d, dim)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        self.op_emb = nn.Embedding(n_ops + 1, d)                               # + PUSH a literal
+        self.lit_proj = nn.Linear(dim, d)
+        self.time_mlp = nn.Sequential(nn.Linear(cfg.time_dim, d), nn.SiLU(), nn.Linear(d, d))
+        self.level_emb = nn.Embedding(cfg.n_levels, d)
+        self.cond_norm = nn.LayerNorm(d)
+        self.metric = StateMetric(dim, cfg.metric_hidden, cfg.metric_dim)
+
+    # ---- conditioning ---------------------------------------------------------------------------
+    def op_vec(self, ops: Tensor, lit_vec: Tensor | None = None) -> Tensor:
+        """ops (B,) ids in [0, n_ops] (n_ops = push; needs lit_vec (B, C) for those rows) -> (B, D)."""
+        c = self.op_emb(ops)
+        if lit_vec is not None:
+            c = c + (ops == self.n_ops)[:, None].to(c.dtype) * self.lit_proj(lit_vec.to(c.dtype))
+        return c
+
+    def soft_op_vec(self, weights: Tensor) -> Tensor:
+        """weights (B, n_ops) -> (B, D): the weighted mixture of op embeddings (the cheap relaxation)."""
+        if weights.shape[-1] != self.n_ops:
+            raise ValueError(f"op weights must be (B, {self.n_ops}), got {tuple(weights.shape)}")
+        return weights.to(self.op_emb.weight.dtype) @ self.op_emb.weight[:self.n_ops]
+
+    def level_vec(self, alpha: Tensor) -> Tensor:
+        """alpha (B,) float in [0, 1] -> (B, D), linear between the level embeddings."""
+        pos = alpha.float().clamp(0, 1) * (self.cfg.n_levels - 1)
+        lo = pos.floor().long().clamp(max=self.cfg.n_levels - 2)
+        w = (pos - lo)[:, None]
+        return (1 - w) * self.level_emb(lo) + w * self.level_emb(lo + 1)
+
+    # ---- the field ------------------------------------------------------------------------------
+    def raw(self, t: Tensor, z: Tensor, op_vec: Tensor, alpha: Tensor) -> Tensor:
+        """The network's own output (velocity or eps, by cfg.path): t (B,), z (B, S, C) -> (B, S, C)."""
+        c = self.cond_norm(op_vec + self.time_mlp(time_features(t, self.cfg.time_dim)) + self.level_vec(alpha))
+        h = self.net(self.inp(z) + self.slot, cond=c)                             # (B, S, D)
+        return self.out(h)
+
+    def to_velocity(self, t: Tensor, z: Tensor, out: Tensor) -> Tensor:
+        if self.cfg.path == "linear":
+            return out
+        return self.path.velocity_from_eps(z, out, t)
+
+    def velocity(self, t: Tensor, z: Tensor, op_vec: Tensor, alpha: Tensor) -> Tensor:
+        """dz/dt at local time t in [0, 1] of one op: (B, S, C)."""
+        return self.to_velocity(t, z, self.raw(t, z, op_vec, alpha))
+
+    def endpoint(self, t: Tensor, z: Tensor, out: Tensor) -> Tensor:
+        """One-shot estimate of the op's end point E(op(x)) from (t, z_t) and the raw output."""
+        tb = t.view(-1, *([1] * (z.dim() - 1))).to(z.dtype)
+        if self.cfg.path == "linear":
+            return z + (1 - tb) * out
+        a, s, _, _ = (c.view_as(tb) for c in self.path.coefficients(t.to(z.dtype)))
+        return (z - s * out) / a

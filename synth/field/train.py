@@ -1,0 +1,197 @@
+"""Training the field (and its state metric) on a frozen evaluator's latent space with the core loop.
+
+    cfg = compose("train_field", ["model=tiny", "train.steps=50"], TrainFieldConfig)
+    result = train(cfg, evaluator="synth/pretrained/evaluator_small.pt", data_dir=None)
+    # writes cfg.train.out_dir/{checkpoint.pt, metrics.csv}; load it with synth.field.load_field
+
+Losses on one batch of K-item rollouts (synth.field.data), all latents from the frozen encoder E:
+  flow    the core path's regression (linear: velocity x1 - x0; vp: eps) at a uniform t on every
+          transition (x0, x1) = (E(x_k) [+ noise], E(x_{k+1})), conditioned on (op, t, alpha)
+  dec     the evaluator decoder's cross-entropy of the one-shot end point estimate (FieldModel.endpoint)
+          against x_{k+1} (vp: weighted by alpha(t)^2, where the estimate is reliable)
+  roll    a sub-batch integrated through all K ops with a few Euler steps (backprop through the solver):
+          MSE to E(x_k) and decoder cross-entropy at every k, so errors do not compound
+  metric  per-slot binary cross-entropy of the state metric between an anchor latent (the field's end
+          point estimate, detached, or E(x)) and E of: the same state, a near miss, the previous state,
+          another rollout's state; labels = which slots of the two tokenized states differ
+The source noise (std `source_noise` on a share `noise_p` of the transitions) teaches the field to pull
+slightly-off latents back, which is what composition meets after the first op.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..core.losses import regression_loss
+from ..core.paths import sample_t
+from ..core.train import FitResult, TrainConfig, fit
+from .data import FieldBatches, FieldDataConfig
+from .latent import Latent
+from .model import FieldConfig, FieldModel
+from .program import integrate_ops
+
+KIND = "synth-field/1"
+
+
+@dataclass
+class FieldLossConfig:
+    flow: float = 1.0
+    dec: float = 0.1
+    roll: float = 0.5
+    roll_batch: int = 32           # rollouts integrated end to end per step (0 = off)
+    roll_steps: int = 2            # Euler steps per op in the roll loss
+    metric: float = 1.0
+    source_noise: float = 0.1      # std of Gaussian noise added to source latents
+    noise_p: float = 0.5           # share of transitions whose source is noised
+
+
+@dataclass
+class TrainFieldConfig:
+    profile: str = "small"
+    model: FieldConfig = field(default_factory=FieldConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: FieldDataConfig = field(default_factory=FieldDataConfig)
+    loss: FieldLossConfig = field(default_factory=FieldLossConfig)
+    eval_steps: int = 4            # Euler steps per op in the validation metrics
+
+
+def slot_labels(fa: Tensor, sa: Tensor, fb: Tensor, sb: Tensor) -> Tensor:
+    """(B, S) float: 1 where the two tokenized states differ (slot 0: the status; others: the value row)."""
+    diff = (fa[:, 1:] != fb[:, 1:]).any(-1)                                     # (B, S-1)
+    return torch.cat([(sa != sb)[:, None], diff], dim=1).float()
+
+
+def metric_bce(fm: FieldModel, za: Tensor, zb: Tensor, label: Tensor) -> Tensor:
+    """Per-slot BCE of p = 1 - exp(-D) against label (B, S); mean."""
+    D = fm.metric.slot_dist(za, zb)                                              # (B, S)
+    log_p = torch.log(-torch.expm1(-D.clamp_min(1e-6)))                          # log(1 - exp(-D))
+    return (-(label * log_p) + (1 - label) * D).mean()
+
+
+def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -> tuple[Tensor, dict]:
+    feats, status, ops, lit, level = batch["feats"], batch["status"], batch["ops"], batch["lit"], batch["level"]
+    B, K1, S, Fd = feats.shape
+    K = K1 - 1
+    g = torch.Generator().manual_seed(int(batch["seed"]))
+    dev = feats.device
+    with torch.no_grad():
+        Z = lat.encode(feats.flatten(0, 1), status.flatten(0, 1)).view(B, K1, S, -1)   # (B, K+1, S, C)
+        lit_vec = lat.push_vec(lit.flatten(0, 1)).view(B, K, -1)                        # (B, K, C)
+    C = Z.shape[-1]
+    alpha = level.float() / 2                                                            # (B,) 0, .5, 1
+    x0, x1 = Z[:, :K].flatten(0, 1), Z[:, 1:].flatten(0, 1)                              # (BK, S, C)
+    n = B * K
+    noise = torch.randn(x0.shape, generator=g).to(dev) * w.source_noise
+    keep = (torch.rand(n, generator=g) < w.noise_p).to(dev).view(n, 1, 1).to(x0.dtype)
+    x0n = x0 + keep * noise
+    t = sample_t(n, generator=g, device=dev)
+    s = fm.path.sample(x0n, x1, t)
+    cvec = fm.op_vec(ops.flatten(), lit_vec.flatten(0, 1))
+    al = alpha[:, None].expand(B, K).flatten()
+    out = fm.raw(t, s.xt, cvec, al)
+    flow = regression_loss(out, s.target)
+    x1_hat = fm.endpoint(t, s.xt, out)                                                   # (BK, S, C)
+    tgt_f, tgt_s = feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)
+    dec, dec_ok = lat.state_loss(x1_hat, tgt_f, tgt_s)
+    dw = torch.ones_like(t) if fm.cfg.path == "linear" else fm.path.coefficients(t)[0].pow(2)
+    total = w.flow * flow + w.dec * (dw * dec).mean()
+    metrics = {"flow": flow.detach(), "dec": dec.mean().detach(), "acc_end": dec_ok.float().mean()}
+
+    rb = min(w.roll_batch, B)
+    if w.roll and rb:
+        zs = integrate_ops(fm, Z[:rb, 0], ops[:rb], alpha[:rb], "euler", w.roll_steps, lit_vec[:rb],
+                           return_states=True)[1:]                                       # (K, rb, S, C)
+        zs = zs.transpose(0, 1)                                                          # (rb, K, S, C)
+        rl, rok = lat.state_loss(zs.flatten(0, 1), feats[:rb, 1:].flatten(0, 1), status[:rb, 1:].flatten(0, 1))
+        rmse = F.mse_loss(zs, Z[:rb, 1:])
+        total = total + w.roll * (rmse + w.dec * rl.mean())
+        metrics.update(roll_mse=rmse.detach(), acc_roll=rok.view(rb, K)[:, -1].float().mean())
+
+    if w.metric:
+        ar = torch.arange(B, device=dev)
+        j = batch["mj"]                                                                  # (B,) in 1..K
+        est = x1_hat.detach().view(B, K, S, C)[ar, j - 1]                                # estimate of state j
+        use_est = (torch.rand(B, generator=g) < 0.7).to(dev).view(B, 1, 1)
+        anchor = torch.where(use_est, est, Z[ar, j])
+        fj, sj = feats[ar, j], status[ar, j]
+        perm = torch.roll(ar, 1)
+        cands = [(Z[ar, j], fj, sj),
+                 (lat.encode(batch["pert_feats"], batch["pert_status"]).detach(), batch["pert_feats"], batch["pert_status"]),
+                 (Z[ar, j - 1], feats[ar, j - 1], status[ar, j - 1]),
+                 (Z[perm, j[perm]], feats[perm, j[perm]], status[perm, j[perm]])]
+        mloss = sum(metric_bce(fm, anchor, zc, slot_labels(fj, sj, fc, sc)) for zc, fc, sc in cands) / len(cands)
+        total = total + w.metric * mloss
+        with torch.no_grad():
+            d_same, d_pert = fm.metric(anchor, cands[0][0]), fm.metric(anchor, cands[1][0])
+            real = slot_labels(fj, sj, batch["pert_feats"], batch["pert_status"]).sum(1) > 0
+            rank = ((d_same < d_pert) | ~real).float().mean()
+        metrics.update(metric=mloss.detach(), metric_rank=rank)
+    return total, metrics
+
+
+@torch.no_grad()
+def rollout_accuracy(fm: FieldModel, lat: Latent, batch: dict, solver: str = "euler", steps: int = 4) -> dict:
+    """Exact match of decoded states after integrating 1..K ops of a batch: {"acc_k1": .., "acc_kK": ..}."""
+    dev = next(fm.parameters()).device
+    feats, status = batch["feats"].to(dev), batch["status"].to(dev)
+    B, K1 = status.shape
+    z0 = lat.encode(feats[:, 0], status[:, 0])
+    lit_vec = lat.push_vec(batch["lit"].to(dev).flatten(0, 1)).view(B, K1 - 1, -1)
+    zs = integrate_ops(fm, z0, batch["ops"].to(dev), batch["level"].to(dev).float() / 2, solver, steps, lit_vec,
+                       return_states=True)
+    out = {"acc_rec": float(lat.exact(zs[0], feats[:, 0], status[:, 0]).float().mean())}
+    for k in range(1, K1):
+        out[f"acc_k{k}"] = float(lat.exact(zs[k], feats[:, k], status[:, k]).float().mean())
+    return out
+
+
+def meta_of(cfg: TrainFieldConfig, lat: Latent) -> dict:
+    return {"kind": KIND, "profile": cfg.profile, "model": asdict(cfg.model), "ops": list(lat.ops),
+            "evaluator": lat.path or "", "evaluator_fingerprint": lat.fingerprint, "config": asdict(cfg)}
+
+
+def build(cfg: TrainFieldConfig, lat: Latent, data_dir: str | None = None):
+    """(model, get_batch, loss_fn, eval_fn) for `fit`."""
+    if lat.profile.name != cfg.profile:
+        raise ValueError(f"evaluator is for profile {lat.profile.name!r}, config says {cfg.profile!r}")
+    fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim)
+    src = FieldBatches(cfg.profile, cfg.data, lat.tok, data_dir)
+    val = src.validation(cfg.train.seed)
+
+    def loss_fn(m: FieldModel, batch: dict):
+        lat.to_device(batch["feats"].device)
+        return field_losses(m, lat, batch, cfg.loss)
+
+    def eval_fn(m: FieldModel, step: int) -> dict:
+        return {"val_" + k: v for k, v in rollout_accuracy(m, lat.to_device(next(m.parameters()).device), val,
+                                                           steps=cfg.eval_steps).items()}
+
+    return fm, src, loss_fn, (eval_fn if val is not None else None)
+
+
+def train(cfg: TrainFieldConfig, evaluator: str | Latent, data_dir: str | None = None) -> FitResult:
+    lat = evaluator if isinstance(evaluator, Latent) else Latent.load(evaluator)
+    torch.manual_seed(cfg.train.seed)
+    random.seed(cfg.train.seed)
+    fm, get_batch, loss_fn, eval_fn = build(cfg, lat, data_dir)
+    return fit(fm, loss_fn, get_batch, cfg.train, meta=meta_of(cfg, lat), eval_fn=eval_fn)
+
+
+def export(checkpoint: str | Path, out: str | Path) -> Path:
+    """Slim copy of a training checkpoint: weights + meta (the evaluator named by file name, so the pair
+    can ship side by side). Returns the path written."""
+    from ..core.train import load_checkpoint, save_atomic
+    state = load_checkpoint(checkpoint)
+    meta = dict(state["meta"])
+    meta["evaluator_path"] = meta.get("evaluator") or ""
+    meta["evaluator"] = Path(meta.get("evaluator") or "evaluator.pt").name
+    meta["trained_steps"] = int(state["step"])
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_atomic({"model": state["model"], "meta": meta}, out)
+    return out
