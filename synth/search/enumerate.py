@@ -24,9 +24,10 @@ identified by its stacks only, so of two programs reaching the same stacks the f
 more free constants (rarely matters; noted for completeness).
 
 Abstract pruning (`prune: true`). An item is skipped when the types it leaves cannot reach the output's types
-within the remaining length: exactly, with `dsl.graph`'s reachability table at the type level (constants and
-literals enter it as abstract constants), or with a local type-level search up to `prune_horizon` steps ahead
-(`prune_backend: local`, or when dsl.graph is missing). With `prune: false` only type-correct items are run.
+within the remaining length, when that is below `prune_horizon` (further out nearly everything is reachable,
+and the exact answer costs seconds on `deepcoder`): with `dsl.graph`'s reachability table at the type level
+(constants and literals enter it as abstract constants), or with a local type-level search (`prune_backend:
+local`, or when dsl.graph is missing). With `prune: false` only type-correct items are run.
 
 `candidates` counts the programs run on the examples (type-ill programs are never run and not counted).
 """
@@ -56,7 +57,7 @@ class EnumerateConfig:
     free_max: int = 64                   # ... plus the ints found in the task's examples
     prune: bool = True                   # type-level reachability pruning
     prune_backend: str = "graph"         # "graph": dsl.graph's exact type-level reachability; "local": below
-    prune_horizon: int = 3               # look-ahead of the "local" pruning (steps); beyond it, assume reachable
+    prune_horizon: int = 3               # look-ahead of the pruning (steps); beyond it, assume reachable
     max_states: int = 2_000_000          # states remembered; past it, no new states are stored (bounded memory)
     check_every: int = 32                # expansions between clock checks
 
@@ -157,7 +158,7 @@ def successors(sig, ops, push_types, max_depth):
     return out
 
 
-def _graph_reach(goal: _Goal, match: str, p: Profile, push_types):
+def _graph_reach(goal: _Goal, match: str, p: Profile, push_types, horizon: int):
     """`reach(sig, r)` from dsl.graph (exact at the type level), or None when that module is missing or
     cannot express this item set (more push types than the profile has constant ops)."""
     try:
@@ -166,7 +167,8 @@ def _graph_reach(goal: _Goal, match: str, p: Profile, push_types):
         return None
     if goal.sig is None or len(push_types) > sum(1 for o in p.ops if o in CONST_INDEX):
         return None
-    return reach_table(goal.sig, "type", p, tuple(push_types), match).can_reach
+    can = reach_table(goal.sig, "type", p, tuple(push_types), match).can_reach
+    return lambda sig, r: r >= horizon or can(sig, r)
 
 
 def _items(task: Task, p: Profile, cfg: EnumerateConfig, nfree: int):
@@ -209,7 +211,7 @@ def enumerate_search(task: Task, time_limit: float, profile: str | Profile | Non
     push_types = sorted({it.type for it in items if it.op is None})
     reach = None
     if cfg.prune:
-        reach = _graph_reach(goal, task.match, p, push_types) if cfg.prune_backend == "graph" else None
+        reach = _graph_reach(goal, task.match, p, push_types, cfg.prune_horizon) if cfg.prune_backend == "graph" else None
         reach = reach or _Reach(goal, [it.op for it in items if it.op], push_types, p, cfg.prune_horizon)
     steps = [state_step(it.op, p) if it.op else push_step(it.code[0]) for it in items]
     fixed = [i for i, it in enumerate(items) if not it.free]
