@@ -5,10 +5,11 @@
 
 Each batch is B rollouts of K items (synth.data.dataset), drawn from `random.Random` seeded by
 (seed, step) only, so a killed run resumes exactly. Losses, all from the same batch:
-  rec    D(E(x_t)) = x_t                                  for t = 0..K
-  step   D(T(E(x_t), item_t)) = x_{t+1}                   one step from every true state
-  roll   D(T(...T(E(x_0), item_1)..., item_t)) = x_t      the whole rollout in latent space, t = 2..K
-  cons   ||T(E(x_t), item_t) - sg(E(x_{t+1}))||^2 and the same for rollout latents
+  rec    D(E(x_0)) = x_0
+  roll   D(T(...T(E(x_0), item_1)..., item_t)) = x_t      the whole rollout in latent space, t = 1..K
+                                                          (t = 1 is the one-step loss `loss_step`)
+  cons   ||T(...) - sg(E(x_t))||^2                        rolled latents stay encodings of their states
+With `loss.teacher=true`, also rec on every x_t and one step from every E(x_t) (about twice the compute).
 Ops are drawn with weights that follow each op's recent one-step loss (`OpStats`, checkpointed), so the
 ops that are hard get more data. A share of rollouts is seen at the sign and type levels.
 """
@@ -42,6 +43,7 @@ class LossConfig:
     step: float = 1.0
     roll: float = 1.0
     cons: float = 1.0
+    teacher: bool = False          # also one step from E(x_t) for every t (about 2x the compute)
     adapt: float = 1.0             # exponent of the loss-following op weights; 0 = uniform ops
     ema: float = 0.95              # decay of the per-op loss average
 
@@ -84,7 +86,35 @@ class OpStats:
 
 
 def rollout_losses(model: LatentMachine, batch: dict, w: LossConfig) -> tuple[torch.Tensor, dict, torch.Tensor]:
-    """(total loss, metrics, per-sample one-step loss (B, K)) of one collated batch."""
+    """(total loss, metrics, per-sample loss of each item (B, K)) of one collated batch."""
+    feats, status, ops, lit, level = batch["feats"], batch["status"], batch["ops"], batch["lit"], batch["level"]
+    B, K1, S, Fd = feats.shape
+    K = K1 - 1
+    if w.teacher:
+        return _teacher_losses(model, batch, w)
+    z = model.encode(feats[:, 0], status[:, 0])                                     # (B, S, C)
+    rec, rec_ok = state_loss(model.decoder, z, feats[:, 0], status[:, 0])
+    with torch.no_grad():                                                           # consistency targets
+        tgt = model.encode(feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)).view(B, K, S, -1)
+    rolled = []
+    for t in range(K):
+        z = model.transition(z, ops[:, t], lit[:, t], level)
+        rolled.append(z)
+    zr = torch.stack(rolled, 1)                                                     # (B, K, S, C)
+    roll, roll_ok = state_loss(model.decoder, zr.flatten(0, 1), feats[:, 1:].flatten(0, 1),
+                               status[:, 1:].flatten(0, 1))
+    cons = F.mse_loss(zr, tgt)
+    roll, roll_ok = roll.view(B, K), roll_ok.view(B, K)
+    total = w.rec * rec.mean() + w.roll * roll.mean() + w.cons * cons
+    metrics = {"loss_rec": rec.mean().detach(), "loss_step": roll[:, 0].mean().detach(),
+               "loss_roll": roll[:, 1:].mean().detach(), "loss_cons": cons.detach(),
+               "acc_rec": rec_ok.float().mean(), "acc_step": roll_ok[:, 0].float().mean(),
+               "acc_roll": roll_ok[:, 1:].float().mean(), "acc_roll_last": roll_ok[:, -1].float().mean()}
+    return total, metrics, roll.detach()
+
+
+def _teacher_losses(model: LatentMachine, batch: dict, w: LossConfig) -> tuple[torch.Tensor, dict, torch.Tensor]:
+    """The teacher-forced variant: also one step from the encoding of every true state (costlier)."""
     feats, status, ops, lit, level = batch["feats"], batch["status"], batch["ops"], batch["lit"], batch["level"]
     B, K1, S, Fd = feats.shape
     K = K1 - 1
