@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 import random
 from dataclasses import asdict
@@ -12,6 +13,14 @@ import torch
 
 from synth.core.transformer import AttnIntervention, Transformer, TransformerConfig
 from synth.inspect import ablations, entropy_bits, head_means, probe, support
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)                       # tiny tensors: threads only add overhead on shared cores
+    yield
+    torch.set_num_threads(n)
 
 
 # ---- entropy and support on hand-made matrices ------------------------------------------------------
@@ -175,29 +184,34 @@ def test_synth_inspect_end_to_end(tmp_path):
     from dsl.sampler import code_text, get_sampler
     from synth.cli import main
     from synth.evaluator.model import EvaluatorConfig, LatentMachine
-    from synth.inspect.heldout import write_runs
 
     torch.manual_seed(0)
     cfg = EvaluatorConfig(d_model=16, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=4, dec_hidden=16)
     ckpt = tmp_path / "tiny.pt"
-    torch.save({"model": LatentMachine(cfg, "small").state_dict(), "meta": {"model": asdict(cfg), "profile": "small"}}, ckpt)
+    torch.save({"model": LatentMachine(cfg, "small").state_dict(),
+                "meta": {"kind": "synth-evaluator/1", "model": asdict(cfg), "profile": "small"}}, ckpt)
     s, rng, recs = get_sampler("small"), random.Random(0), []
     for _ in range(6):
         code, consts, outs = s.runs(rng, 2)
         recs += [{"program": code_text(code), "input": list(o[0][0]), "constants": list(consts)} for o in outs]
     runs = tmp_path / "runs.jsonl"
-    write_runs(runs, [{"program": "dup add", "input": [3]}, {"program": "head", "input": [[]]}] + recs)
+    recs = [{"program": "dup add", "input": [3]}, {"program": "head", "input": [[]]}] + recs
+    runs.write_text("".join(json.dumps(r) + "\n" for r in recs))
     out = tmp_path / "out"
     common = ["--checkpoint", str(ckpt), "--traces", str(runs), "--out", str(out)]
     assert main(["inspect", "attention", "attn_states=40", *common]) == 0
-    assert main(["inspect", "ablate", "limit=40", "temperatures=[0.5]", *common]) == 0
+    assert main(["inspect", "ablate", "limit=10", "temperatures=[0.5]", *common]) == 0
     for f in ("attention_heads.csv", "support_by_length.csv", "support_batch.png", "support_hist.png",
               "support_vs_length.png", "support_by_head.png", "ablation.csv", "ablation_heads.png",
               "ablation_temperature.png", "ablation_ops.png"):
         assert (out / f).stat().st_size > 0, f
     rows = list(csv.DictReader((out / "ablation.csv").open()))
     assert {r["kind"] for r in rows} == {"base", "uniform", "mean", "temperature"}
-    assert next(r for r in rows if r["kind"] == "base" and r["op"] == "ALL")["n"] == "40"
+    assert next(r for r in rows if r["kind"] == "base" and r["op"] == "ALL")["n"] == "10"    # records
+    assert main(["inspect", "ablate", "metric=steps", "limit=30", "kinds=[uniform]", *common]) == 0
+    rows = list(csv.DictReader((out / "ablation.csv").open()))
+    assert {r["kind"] for r in rows} == {"base", "uniform"}
+    assert next(r for r in rows if r["kind"] == "base" and r["op"] == "ALL")["n"] == "30"    # steps
     heads = list(csv.DictReader((out / "attention_heads.csv").open()))
     assert all(1.0 - 1e-6 <= float(r["mean_support"]) <= 12 + 1e-6 for r in heads)
     assert main(["inspect", "ablate", "kinds=[zero]", *common]) == 2

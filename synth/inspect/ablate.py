@@ -1,6 +1,6 @@
 """Head ablations, each scored as the change of per-op exact match.
 
-    score = lambda: per_op_exact(model, steps)          # any () -> {op: (hits, n)}, run on `model`
+    score = lambda: per_op_steps(model, steps)          # any () -> {op: (hits, n)[, "ALL": ...]} on `model`
     means = head_means(model, score)                    # {net: (L, H, T, D_h)} mean head outputs on that data
     rows = ablations(model, score, means, temperatures=(0.25, 0.5, 2, 4))
     rows[0] == Row(kind="base", target="-", op="ALL", exact=0.93, n=4096, delta=0.0)
@@ -40,28 +40,33 @@ class Row:
 
 
 def head_means(model: nn.Module, run: Callable[[], object]) -> dict[str, Tensor]:
-    """Mean output of every head per query position over all the rows `run()` feeds the model:
-    {net name: (L, H, T, D_h)}."""
-    with probe(model, record=False, capture=True) as rec:
+    """Mean output of every head per query position over all the rows `run()` feeds the model (every
+    call of every net): {net name: (L, H, T, D_h)}."""
+    sums: dict[str, dict[int, list]] = {}
+
+    def add(name: str, heads: dict[int, Tensor]) -> None:
+        for l, y in heads.items():                                         # y (B, H, T, D)
+            acc = sums.setdefault(name, {}).setdefault(l, [0.0, 0])
+            acc[0] = acc[0] + y.double().sum(0)
+            acc[1] += y.shape[0]
+    with probe(model, record=False, capture=add):
         run()
-    out = {}
-    for name, calls in rec.heads.items():
-        L = len(calls[0])
-        per_layer = [torch.cat([c[l] for c in calls]).float().mean(0) for l in range(L)]  # each (H, T, D)
-        out[name] = torch.stack(per_layer)                                               # (L, H, T, D)
-    return out
+    return {name: torch.stack([(s / n).float() for s, n in (layers[l] for l in sorted(layers))])
+            for name, layers in sums.items()}
 
 
 def _rows(kind: str, target: str, acc: dict, base: dict, temperature: float = 1.0) -> list[Row]:
-    rows = []
-    for op, (hits, n) in acc.items():
-        b = base[op][0] / base[op][1]
-        rows.append(Row(kind, target, op, hits / n, n, hits / n - b, temperature))
-    hits, n = sum(h for h, _ in acc.values()), sum(c for _, c in acc.values())
-    bh = sum(h for h, _ in base.values())
-    rows.append(Row(kind, target, "ALL", hits / n, n, (hits - bh) / n, temperature))
-    mac = sum(h / c for h, c in acc.values()) / len(acc)
-    bmac = sum(h / c for h, c in base.values()) / len(base)
+    """One row per op, "ALL" (acc's own "ALL" entry when the score gives one, else every op's counts
+    pooled) and "MACRO" (the mean over ops)."""
+    def pooled(d):
+        return d["ALL"] if "ALL" in d else (sum(h for h, _ in d.values()), sum(c for _, c in d.values()))
+    ops = [op for op in acc if op != "ALL"]
+    rows = [Row(kind, target, op, acc[op][0] / acc[op][1], acc[op][1],
+                acc[op][0] / acc[op][1] - base[op][0] / base[op][1], temperature) for op in ops]
+    (h, n), (bh, bn) = pooled(acc), pooled(base)
+    rows.append(Row(kind, target, "ALL", h / n, n, h / n - bh / bn, temperature))
+    mac = sum(acc[op][0] / acc[op][1] for op in ops) / len(ops)
+    bmac = sum(base[op][0] / base[op][1] for op in ops) / len(ops)
     rows.append(Row(kind, target, "MACRO", mac, n, mac - bmac, temperature))
     return rows
 

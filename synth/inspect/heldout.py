@@ -1,21 +1,24 @@
-"""Held-out one-step transitions for a latent-state-machine evaluator, and its per-op exact match.
+"""Held-out runs for a latent-state-machine evaluator, and its per-op exact match, two ways.
 
-    model = load_evaluator("synth/pretrained/evaluator.pt")          # a LatentMachine, eval mode
-    steps = load_steps("datasets/heldout/runs.jsonl", model.tok, limit=4096)
-    acc = per_op_exact(model, steps)                                  # {"add": (hits, n), ..., "push": ...}
+    model = load_evaluator("synth/pretrained/evaluator_small.pt")     # a LatentMachine, eval mode
+    runs = load_runs("datasets/heldout/small_runs.jsonl", model.profile, limit=2000)
+    acc = per_op_programs(model, runs)          # {"add": (hits, n), ..., "ALL": (hits, records)}
+    steps = runs.steps(model.tok)               # every executed item as one transition
+    acc = per_op_steps(model, steps)            # {"add": (hits, n), ..., "push": ...}
 
-A runs file holds SPEC §7 records; each is re-run on the real machine (`dsl.machine.trace`), and every
-executed item, a failing one included, is one transition `(constants, stack) --item--> state'`. The
-model scores a transition when D(T(E(before), item)) decodes (arg-max, `StateTokenizer.decode`) to exactly
-`state'`: the same error kind, or no error and the same constants and stack, values compared with their
-types (True is not 1). Literal pushes count under the op name "push".
+`programs` is `synth eval-evaluator`'s measure: each record's input state is encoded, every item of its
+program is one latent transition, the last latent is decoded once and must equal `result` (same stack,
+types kept apart, or same error kind); an op's score is over the records containing it, "ALL" over all
+records. `steps` is teacher-forced: every executed item (a failing one included) is one transition from
+the TRUE state before it, D(T(E(before), item)) must decode to the state after (or its error kind).
+Literal pushes count as the op "push". `limit` keeps that many records evenly spaced through the file.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -26,33 +29,8 @@ from ..evaluator.model import LatentMachine, predict_feats
 PUSH = "push"
 
 
-@dataclass
-class Steps:
-    """N one-step transitions, tensors on CPU."""
-    feats: Tensor        # (N, S, F) state before
-    status: Tensor       # (N,)
-    ops: Tensor          # (N,) op ids, model.push_id for a literal
-    lit: Tensor          # (N, F) the pushed literal's row (empty row for ops)
-    targets: list        # N States after
-    names: list          # N op names ("push" for literals)
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def occupied(self) -> Tensor:
-        """(N, S) bool: the status slot and every non-empty constant/stack slot of the state before."""
-        occ = self.feats[..., F_KIND] != EMPTY
-        occ[:, 0] = True
-        return occ
-
-    def subset(self, idx) -> "Steps":
-        idx = torch.as_tensor(idx, dtype=torch.long)
-        return Steps(self.feats[idx], self.status[idx], self.ops[idx], self.lit[idx],
-                     [self.targets[i] for i in idx.tolist()], [self.names[i] for i in idx.tolist()])
-
-
 def load_evaluator(path: str | Path) -> LatentMachine:
-    """A LatentMachine from a checkpoint written by `synth train-evaluator` (fit's format)."""
+    """A LatentMachine from a checkpoint of `synth train-evaluator` (training or exported)."""
     from ..config import from_dict
     from ..core.train import load_checkpoint
     from ..evaluator.model import EvaluatorConfig
@@ -68,96 +46,147 @@ def load_evaluator(path: str | Path) -> LatentMachine:
     return model.eval()
 
 
-def load_steps(path: str | Path, tok: StateTokenizer, limit: int = 0) -> Steps:
-    """Transitions of every run in a SPEC §7 JSON Lines file (at most `limit` when > 0, in file order)."""
-    from dsl import DslSyntaxError, parse
-    from dsl.machine import trace
+# ---- records -------------------------------------------------------------------------------------
+@dataclass
+class Runs:
+    codes: list          # machine code per record (op names, literals as 1-tuples)
+    inputs: list         # input stacks (bottom first)
+    consts: list
+    results: list        # States: the machine's answer (stack, or error kind)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def steps(self, tok: StateTokenizer, limit: int = 0) -> "Steps":
+        """Every executed item as a transition from the true state (at most `limit`, evenly spaced)."""
+        from dsl.machine import trace
+        before, after, items = [], [], []
+        for code, stack, cs in zip(self.codes, self.inputs, self.consts):
+            for st in trace(code, stack, cs, tok.profile):
+                if st.item is None:                                     # too long: nothing executed
+                    break
+                before.append(State(cs, st.before))
+                after.append(State(cs, st.after or (), st.error))
+                items.append(st.item)
+        keep = _spaced(len(items), limit)
+        return Steps.build([before[i] for i in keep], [items[i] for i in keep], [after[i] for i in keep], tok)
+
+
+def _spaced(n: int, limit: int) -> list[int]:
+    if limit <= 0 or limit >= n:
+        return list(range(n))
+    return sorted(set(np.linspace(0, n - 1, limit).round().astype(int).tolist()))
+
+
+def load_runs(path: str | Path, profile, limit: int = 0) -> Runs:
+    """SPEC §7 records of `profile` (records that do not parse are skipped, as eval-evaluator does)."""
+    from dsl import DslSyntaxError, parse, run
     from dsl.values import from_json
 
     from ..io import read_jsonl
-    p = tok.profile
     path = Path(path)
     if not path.is_file():
         raise UserError(f"runs file {path} does not exist")
-    before, after, items = [], [], []
+    out = Runs([], [], [], [])
     for line_no, rec in read_jsonl(path):
         if isinstance(rec, Exception) or not isinstance(rec, dict) or "program" not in rec:
             raise UserError(f"{path}:{line_no}: not a SPEC §7 run record")
-        if rec.get("profile", "small") != p.name:
-            raise UserError(f"{path}:{line_no}: profile {rec.get('profile')!r}, the model's is {p.name!r}")
+        if rec.get("profile", "small") != profile.name:
+            raise UserError(f"{path}:{line_no}: profile {rec.get('profile')!r}, the model's is {profile.name!r}")
         try:
-            code = parse(rec["program"], p).code
+            code = parse(rec["program"], profile).code
         except DslSyntaxError:
-            continue                                                    # answered as "syntax", no step
-        consts = tuple(from_json(v, p) for v in rec.get("constants", []))
-        stack = tuple(from_json(v, p) for v in rec.get("input", []))
-        for st in trace(code, stack, consts, p):
-            if st.item is None:                                         # too long: nothing executed
-                break
-            before.append(State(consts, st.before))
-            after.append(State(consts, st.after or (), st.error))
-            items.append(st.item)
-            if 0 < limit <= len(items):
-                break
-        if 0 < limit <= len(items):
-            break
-    if not items:
-        raise UserError(f"{path}: no executable steps")
-    a = tok.encode(before)
-    op_index = {o: i for i, o in enumerate(p.ops)}
-    push_id = len(p.ops)
-    ops = torch.tensor([op_index[x] if type(x) is str else push_id for x in items])
-    lit = torch.from_numpy(tok.empty_row).repeat(len(items), 1)
-    for i, x in enumerate(items):
-        if type(x) is not str:
-            lit[i] = torch.from_numpy(tok.row(x[0]))
-    names = [x if type(x) is str else PUSH for x in items]
-    return Steps(a["feats"], a["status"], ops, lit, after, names)
+            continue
+        cs = tuple(from_json(v, profile) for v in rec.get("constants", []))
+        stack = tuple(from_json(v, profile) for v in rec.get("input", []))
+        r = run(code, stack, cs, profile)                              # the machine is the ground truth
+        out.codes.append(code), out.inputs.append(stack), out.consts.append(cs)
+        out.results.append(State(cs, r.stack if r.ok else (), r.error))
+    if not out.codes:
+        raise UserError(f"{path}: no runnable records")
+    keep = _spaced(len(out), limit)
+    return Runs(*([xs[i] for i in keep] for xs in (out.codes, out.inputs, out.consts, out.results)))
 
 
 def _key(v):
     return tuple(map(_key, v)) if type(v) is tuple else (type(v).__name__, v)
 
 
-def same_state(pred: State, want: State) -> bool:
-    """Exact match of a decoded state: errors by kind; else constants and stack, types included."""
+def same_state(pred: State, want: State, constants: bool = True) -> bool:
+    """Exact match of a decoded state: errors by kind; else the stack (and constants), types included."""
     if want.error is not None or pred.error is not None:
         return pred.error == want.error
-    return _key(pred.constants) == _key(want.constants) and _key(pred.stack) == _key(want.stack)
+    return _key(pred.stack) == _key(want.stack) and (not constants or _key(pred.constants) == _key(want.constants))
+
+
+def _name(item) -> str:
+    return item if type(item) is str else PUSH
+
+
+def _order(model: LatentMachine, acc: dict) -> dict:
+    order = {o: i for i, o in enumerate(list(model.ops) + [PUSH, "ALL"])}
+    return {k: (v[0], v[1]) for k, v in sorted(acc.items(), key=lambda kv: order.get(kv[0], 1 << 30))}
 
 
 @torch.no_grad()
-def predict_exact(model: LatentMachine, steps: Steps, batch_size: int = 1024) -> Tensor:
-    """(N,) bool: whether each transition decodes exactly right."""
-    out = []
+def per_op_programs(model: LatentMachine, runs: Runs, batch_size: int = 512) -> dict[str, tuple[int, int]]:
+    """{op: (hits, records containing it)} and "ALL": (hits, records), as `synth eval-evaluator` counts."""
+    from ..evaluator.api import Evaluator
+    preds = Evaluator(model).run_programs(runs.codes, runs.inputs, runs.consts, batch_size=batch_size)
+    acc: dict[str, list[int]] = {}
+    for code, pred, want in zip(runs.codes, preds, runs.results):
+        hit = int(same_state(pred, want, constants=False))
+        for name in {_name(it) for it in code} | {"ALL"}:
+            r = acc.setdefault(name, [0, 0])
+            r[0], r[1] = r[0] + hit, r[1] + 1
+    return _order(model, acc)
+
+
+# ---- one-step transitions ----------------------------------------------------------------------------
+@dataclass
+class Steps:
+    """N one-step transitions, tensors on CPU."""
+    feats: Tensor        # (N, S, F) state before
+    status: Tensor       # (N,)
+    ops: Tensor          # (N,) op ids, model.push_id for a literal
+    lit: Tensor          # (N, F) the pushed literal's row (empty row for ops)
+    targets: list        # N States after
+    names: list          # N op names ("push" for literals)
+
+    @staticmethod
+    def build(before: list, items: list, after: list, tok: StateTokenizer) -> "Steps":
+        a = tok.encode(before)
+        op_index = {o: i for i, o in enumerate(tok.profile.ops)}
+        push_id = len(tok.profile.ops)
+        ops = torch.tensor([op_index[x] if type(x) is str else push_id for x in items], dtype=torch.long)
+        lit = torch.from_numpy(tok.empty_row).repeat(len(items), 1)
+        for i, x in enumerate(items):
+            if type(x) is not str:
+                lit[i] = torch.from_numpy(tok.row(x[0]))
+        return Steps(a["feats"], a["status"], ops, lit, list(after), [_name(x) for x in items])
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def occupied(self) -> Tensor:
+        """(N, S) bool: the status slot and every non-empty constant/stack slot of the state before."""
+        occ = self.feats[..., F_KIND] != EMPTY
+        occ[:, 0] = True
+        return occ
+
+
+@torch.no_grad()
+def per_op_steps(model: LatentMachine, steps: Steps, batch_size: int = 1024) -> dict[str, tuple[int, int]]:
+    """{op: (hits, n)} over teacher-forced one-step transitions, and "ALL"."""
+    acc: dict[str, list[int]] = {}
     for i in range(0, len(steps), batch_size):
         sl = slice(i, i + batch_size)
         z = model.encode(steps.feats[sl], steps.status[sl])                       # (b, S, C)
         z = model.transition(z, steps.ops[sl], steps.lit[sl])
-        feats, status = predict_feats(model.decode(z))
-        got = model.tok.decode(feats, status)
-        out += [same_state(g, w) for g, w in zip(got, steps.targets[sl])]
-    return torch.tensor(out, dtype=torch.bool)
-
-
-def per_op_exact(model: LatentMachine, steps: Steps, batch_size: int = 1024) -> dict[str, tuple[int, int]]:
-    """{op name: (exact, count)} over the transitions, in the profile's op order (then "push")."""
-    ok = predict_exact(model, steps, batch_size).tolist()
-    res: dict[str, list[int]] = {}
-    for name, hit in zip(steps.names, ok):
-        r = res.setdefault(name, [0, 0])
-        r[0] += int(hit)
-        r[1] += 1
-    order = {o: i for i, o in enumerate(list(model.ops) + [PUSH])}
-    return {k: (v[0], v[1]) for k, v in sorted(res.items(), key=lambda kv: order.get(kv[0], 1 << 30))}
-
-
-def summary(acc: dict[str, tuple[int, int]]) -> dict[str, float]:
-    """micro (all transitions) and macro (mean over ops) exact match."""
-    hits, n = sum(h for h, _ in acc.values()), sum(c for _, c in acc.values())
-    return {"micro": hits / max(n, 1), "macro": sum(h / c for h, c in acc.values()) / max(len(acc), 1)}
-
-
-def write_runs(path: str | Path, records: list[dict]) -> None:
-    """Write SPEC §7 records (tests and experiments make small held-out files with it)."""
-    Path(path).write_text("".join(json.dumps(r) + "\n" for r in records))
+        got = model.tok.decode(*predict_feats(model.decode(z)))
+        for name, g, w in zip(steps.names[sl], got, steps.targets[sl]):
+            hit = int(same_state(g, w))
+            for k in (name, "ALL"):
+                r = acc.setdefault(k, [0, 0])
+                r[0], r[1] = r[0] + hit, r[1] + 1
+    return _order(model, acc)

@@ -7,8 +7,8 @@
     rec.mask["encoder"][0]                            # the (B, T) key mask of that call, or None
     with probe(model, {"trans": AttnIntervention(uniform_heads={(0, 1)})}):
         ...                                           # trans layer 0 head 1 attends uniformly
-    with probe(model, capture=True) as rec:
-        ...                                           # rec.heads["trans"][0][layer] = (B, H, T, D_h)
+    with probe(model, capture=fn):
+        ...                                           # fn("trans", {layer: (B, H, T, D_h) head outputs}) per call
 
 Works through forward hooks (with kwargs), so the model's own code is untouched and callers that do
 not ask for attention still get a plain tensor back. Nothing is recorded unless `record`/`capture`.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Callable
 
 from torch import Tensor, nn
 
@@ -36,14 +37,14 @@ def find_transformers(model: nn.Module) -> dict[str, Transformer]:
 class Recording:
     attn: dict[str, list[list[Tensor]]] = field(default_factory=dict)    # name -> calls -> layers (B,H,T,T)
     mask: dict[str, list[Tensor | None]] = field(default_factory=dict)   # name -> calls -> (B, T) or None
-    heads: dict[str, list[dict[int, Tensor]]] = field(default_factory=dict)  # name -> calls -> layer -> (B,H,T,D)
 
 
 @contextmanager
 def probe(model: nn.Module, interventions: dict[str, AttnIntervention] | None = None,
-          record: bool = True, capture: bool = False):
+          record: bool = True, capture: Callable[[str, dict], None] | None = None):
     """Yield a Recording; inside the block every Transformer of `model` runs with its intervention
-    (by module name, see find_transformers) and, when `record`, hands its attention weights over."""
+    (by module name, see find_transformers), when `record` hands its attention weights over, and when
+    `capture` is given calls it after every forward with (name, {layer: head outputs (B, H, T, D_h)})."""
     nets = find_transformers(model)
     interventions = dict(interventions or {})
     unknown = set(interventions) - set(nets)
@@ -53,7 +54,7 @@ def probe(model: nn.Module, interventions: dict[str, AttnIntervention] | None = 
     handles = []
     for name, net in nets.items():
         iv = interventions.get(name)
-        if capture:
+        if capture is not None:
             iv = copy.copy(iv) if iv is not None else AttnIntervention()
             iv.capture, iv.captured = True, {}
 
@@ -71,8 +72,8 @@ def probe(model: nn.Module, interventions: dict[str, AttnIntervention] | None = 
             return args, kwargs
 
         def post(mod, args, kwargs, out, iv=iv, name=name):
-            if capture:
-                rec.heads.setdefault(name, []).append(dict(iv.captured))
+            if capture is not None:
+                capture(name, iv.captured)
                 iv.captured = {}
             if record:
                 x, attn = out

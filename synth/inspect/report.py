@@ -1,8 +1,10 @@
 """The two reports behind `synth inspect attention|ablate`: CSV tables, PNG plots, a short summary.
 
-    model, steps = load_evaluator(ckpt), load_steps(runs, model.tok, limit=4096)
-    s = attention_report(model, steps.subset(range(512)), "out/")   # attention_heads.csv, support_by_length.csv, 4 PNGs
-    s = ablation_report(model, steps, "out/", temperatures=(0.25, 0.5, 2, 4))  # ablation.csv, 3 PNGs
+    model = load_evaluator(ckpt)
+    runs = load_runs("datasets/heldout/small_runs.jsonl", model.profile)
+    s = attention_report(model, runs.steps(model.tok, limit=512), "out/")    # attention_heads.csv,
+                                                                            # support_by_length.csv, 4 PNGs
+    s = ablation_report(model, lambda: per_op_programs(model, runs), "out/")  # ablation.csv, 3 PNGs
     print(s["text"])
 
 What is measured (slot-based evaluator): the encoder E runs on the state before each held-out step, the
@@ -24,7 +26,7 @@ import torch
 from ..io import atomic_write_text
 from .ablate import KINDS, Row, ablations, head_means
 from .entropy import SupportTable, slot_names, support_table
-from .heldout import Steps, per_op_exact
+from .heldout import Steps
 from .hooks import probe
 from .plots import plot_ablations, plot_support
 
@@ -87,13 +89,11 @@ def attention_report(model, steps: Steps, out: str | Path) -> dict:
             "text": "\n".join(lines)}
 
 
-def ablation_report(model, steps: Steps, out: str | Path, temperatures=(0.25, 0.5, 2.0, 4.0), kinds=KINDS,
-                    batch_size: int = 1024, progress=None) -> dict:
+def ablation_report(model, score, out: str | Path, temperatures=(0.25, 0.5, 2.0, 4.0), kinds=KINDS,
+                    progress=None, what: str = "held-out") -> dict:
+    """`score()` -> {op: (hits, n), "ALL": (hits, n)} of `model` on held-out data (synth.inspect.heldout)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-
-    def score():
-        return per_op_exact(model, steps, batch_size)
     means = head_means(model, score) if "mean" in kinds else None
     rows = ablations(model, score, means, temperatures, kinds, progress)
     names = [f.name for f in fields(Row)]
@@ -101,9 +101,10 @@ def ablation_report(model, steps: Steps, out: str | Path, temperatures=(0.25, 0.
                   [[_f(v) if isinstance(v, float) else v for v in asdict(r).values()] for r in rows])]
     files += plot_ablations(rows, out)
     base = next(r for r in rows if r.kind == "base" and r.op == "ALL")
+    macro = next(r for r in rows if r.kind == "base" and r.op == "MACRO")
     heads = sorted((r for r in rows if r.kind in ("uniform", "mean") and r.op == "ALL"), key=lambda r: r.delta)
     temps = [r for r in rows if r.kind == "temperature" and r.target == "all" and r.op == "ALL"]
-    lines = [f"exact match on {base.n} held-out steps: {100 * base.exact:.2f}%",
+    lines = [f"exact match on {base.n} {what}: {100 * base.exact:.2f}% (macro over ops {100 * macro.exact:.2f}%)",
              "largest drops (one head ablated, points of exact match):"]
     lines += [f"  {r.kind:<8} {r.target:<14} {100 * r.delta:+7.2f}" for r in heads[:8]]
     lines += [f"temperature T={r.temperature:g} in every block: {100 * r.exact:.2f}% ({100 * r.delta:+.2f})"
