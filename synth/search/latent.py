@@ -1,0 +1,200 @@
+"""Differentiable execution of relaxed programs for the gradient search: through the evaluator or the field.
+
+    ex = make_executor("evaluator", checkpoint=None)          # None: the shipped default (synth/pretrained/)
+    ex = make_executor("field", checkpoint="field.pt")        # the field and the evaluator it was trained on
+    plan = ex.plan(space)                                      # item -> op mapping for one task (TaskSpace)
+    z0 = ex.encode(space, q, alpha)                            # (R E, S, C); q (R, n_free, n_int) value dists
+    zL = ex.rollout(plan, z0, w, alpha)                        # w (R E, L, V) item distributions per slot
+    loss = ex.loss(space, zL, alpha)                           # (R E,) decoder CE to the outputs at level(alpha)
+
+Items (synth.search.space): ops and constants `cK` are op weights of the evaluator's soft transition; a
+literal push is the evaluator's `push` conditioned on the literal's slot embedding (mixed like the ops);
+`skip` keeps the state: z' = w_skip z + (1 - w_skip) T(z, mixed op). A free constant's value is a
+distribution q over the profile's ints: its constant slot is embedded as the q-weighted mean of the slot
+embeddings of every int (so gradients reach q). The field integrates the mixed fields of the ops (weights of
+skip and literals give no velocity) and decodes with its evaluator.
+
+The soft constant slots and soft literals use the evaluator's modules (embed, slot, status_emb, encoder,
+op_emb, lit_proj, level_vec, the transition); `check()` compares them once with the evaluator's own encode /
+step_items on one-hot inputs and turns a feature off (with a note in `.notes`) if they disagree, so a change
+inside the evaluator degrades the search instead of silently corrupting it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from dsl.abstract import abstract, abstract_stack, level_of
+
+from .space import TaskSpace
+
+EXECUTORS = ("evaluator", "field")
+
+
+def make_executor(kind: str, checkpoint: str | None = None, **kw) -> "Executor":
+    if kind == "evaluator":
+        from ..evaluator import load_evaluator
+        return Executor(load_evaluator(checkpoint), None, **kw)
+    if kind == "field":
+        from ..evaluator.api import Evaluator
+        from ..field import load_field
+        field = load_field(checkpoint)
+        return Executor(Evaluator(field.latent.machine), field, **kw)
+    raise ValueError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")
+
+
+@dataclass
+class Plan:
+    op_map: Tensor       # (V, n_ops) item -> evaluator op weights (rows of ops/constants are one-hot)
+    lit_rows: Tensor     # (n_lit, F) literal rows
+    lit_ids: Tensor      # (n_lit,) item ids of the literals
+    skip: int
+
+
+class Executor:
+    def __init__(self, ev, field=None, solver: str = "euler", solver_steps: int = 2, mix: str = "embedding"):
+        self.ev, self.field = ev, field
+        self.m = ev.model
+        self.tok, self.profile, self.ops = ev.tok, ev.profile, tuple(ev.ops)
+        self.solver, self.solver_steps, self.mix = solver, solver_steps, mix
+        self.notes: list[str] = []
+        self.soft_consts = self.soft_lits = True
+        ints = [int(v) for v in range(self.profile.int_min, self.profile.int_max + 1)]
+        self._int_rows = {lv: torch.from_numpy(np.stack([self.tok.row(abstract(v, lv), k) for v in ints]))
+                          for k, lv in enumerate(("concrete", "sign", "type"))}        # level -> (n_int, F)
+        self.check()
+
+    @property
+    def kind(self) -> str:
+        return "field" if self.field is not None else "evaluator"
+
+    # ---- adapters over the evaluator's modules (verified by check) ---------------------------------------
+    def _int_embeddings(self, level: str) -> Tensor:
+        return self.m.embed(self._int_rows[level].to(self.ev.device))            # (n_int, C)
+
+    def _encode_soft(self, feats: Tensor, status: Tensor, slots: list[int], q: Tensor | None,
+                     level: str = "concrete") -> Tensor:
+        """Like machine.encode, with value slots `slots` (indices into the S-1 value slots) embedded as
+        q-mixtures of every int's slot embedding at `level`: q (B, len(slots), n_int)."""
+        m = self.m
+        x = m.embed(feats[:, 1:])                                                 # (B, S-1, C)
+        if slots and q is not None:
+            e = self._int_embeddings(level)                                       # (n_int, C)
+            mixed = q.to(e.dtype) @ e                                             # (B, k, C)
+            x = x.clone()
+            x[:, slots] = mixed
+        x = torch.cat([m.status_emb(status)[:, None], x], dim=1) + m.slot         # (B, S, C)
+        return m.encoder(x)
+
+    def _cond(self, w_ops: Tensor, w_lit: Tensor | None, lit_rows: Tensor | None) -> Tensor:
+        """Conditioning vector of a mixed item: ops (B, n_ops), literals (B, n_lit) -> (B, C)."""
+        m = self.m
+        cond = w_ops @ m.op_emb.weight[:m.n_ops]
+        if w_lit is not None and w_lit.shape[1]:
+            lv = m.lit_proj(m.embed(lit_rows))                                    # (n_lit, C)
+            cond = cond + w_lit.sum(1, keepdim=True) * m.op_emb.weight[m.push_id] + w_lit @ lv
+        return cond
+
+    def _transition(self, z: Tensor, cond: Tensor, alpha: Tensor) -> Tensor:
+        m = self.m
+        step = getattr(m, "_step", None) or getattr(m, "_apply_cond")
+        return step(z, cond + m.level_vec(alpha))
+
+    def check(self) -> None:
+        """Compare the adapters with the evaluator's own methods on one-hot inputs."""
+        from ..data.tokenizer import State
+        try:
+            with torch.no_grad():
+                st = [State((5,), (3, 4))]
+                b = self.tok.encode(st, 0)
+                ref = self.ev.encode(st)
+                qi = torch.zeros(1, 1, len(self._int_rows["concrete"]))
+                qi[0, 0, 5 - self.profile.int_min] = 1.0
+                got = self._encode_soft(b["feats"], b["status"], [0], qi)
+                if not torch.allclose(ref, got, atol=1e-4):
+                    raise ValueError("encode mismatch")
+        except Exception as e:  # noqa: BLE001 - any mismatch disables the feature
+            self.soft_consts = False
+            self.notes.append(f"soft constants off ({type(e).__name__}: {e})")
+        try:
+            with torch.no_grad():
+                z = self.ev.encode([State((), (3,))])
+                ref = self.ev.step_items(z, [(7,)], 0)
+                row = torch.from_numpy(self.tok.row(7, 0)[None].copy())
+                w_ops = torch.zeros(1, self.m.n_ops)
+                got = self._transition(z, self._cond(w_ops, torch.ones(1, 1), row), torch.zeros(1))
+                ref2 = self.ev.step(z, torch.eye(self.m.n_ops)[:1], torch.zeros(1))
+                got2 = self._transition(z, self._cond(torch.eye(self.m.n_ops)[:1], None, None), torch.zeros(1))
+                if not (torch.allclose(ref, got, atol=1e-4) and torch.allclose(ref2, got2, atol=1e-4)):
+                    raise ValueError("transition mismatch")
+        except Exception as e:  # noqa: BLE001
+            self.soft_lits = False
+            self.notes.append(f"soft literals off ({type(e).__name__}: {e})")
+
+    # ---- per task ------------------------------------------------------------------------------------------
+    def plan(self, sp: TaskSpace) -> Plan:
+        idx = {o: i for i, o in enumerate(self.ops)}
+        op_map = torch.zeros(sp.V, len(self.ops))
+        lit_ids, lit_rows = [], []
+        for i, it in enumerate(sp.items):
+            if it.op is not None and it.op in idx:
+                op_map[i, idx[it.op]] = 1.0
+            elif it.kind == "lit":
+                lit_ids.append(i)
+                lit_rows.append(self.tok.row(it.value, 0))
+        rows = torch.from_numpy(np.stack(lit_rows)) if lit_rows else torch.zeros(0, self.tok.n_feats,
+                                                                                  dtype=torch.long)
+        return Plan(op_map, rows, torch.tensor(lit_ids, dtype=torch.long), sp.SKIP)
+
+    def encode(self, sp: TaskSpace, R: int, q: Tensor | None, alpha: float, free_vals=None) -> Tensor:
+        """Z0 (R E, S, C) of every example for R restarts; free constants as q (R, n_free, n_int) mixtures
+        (soft) or, when soft constants are off, as the values free_vals (R, n_free) ints."""
+        from ..data.tokenizer import State
+        lv = level_of(alpha)
+        E, nf = len(sp.inputs), sp.n_free
+        states = []
+        for r in range(R):
+            fv = tuple(int(v) for v in free_vals[r]) if free_vals is not None else (0,) * nf
+            consts = abstract_stack(sp.given + fv, lv)
+            states += [State(consts, abstract_stack(s, lv)) for s in sp.inputs]
+        b = self.tok.encode(states, lv)
+        feats, status = b["feats"].to(self.ev.device), b["status"].to(self.ev.device)
+        if nf and q is not None and self.soft_consts:
+            qq = q.repeat_interleave(E, dim=0)                                     # (R E, nf, n_int)
+            slots = [len(sp.given) + j for j in range(nf)]
+            return self._encode_soft(feats, status, slots, qq, lv)
+        return self.m.encode(feats, status)
+
+    def rollout(self, plan: Plan, z: Tensor, w: Tensor, alpha: float) -> Tensor:
+        """w (B, L, V) item distributions -> z_L (B, S, C)."""
+        B, L, V = w.shape
+        a = torch.full((B,), float(alpha), device=z.device)
+        w_skip = w[..., plan.skip]                                                 # (B, L)
+        w_ops = w @ plan.op_map.to(w.dtype)                                        # (B, L, n_ops)
+        w_lit = w[..., plan.lit_ids] if len(plan.lit_ids) else None                # (B, L, n_lit)
+        if self.field is not None:
+            move = w_ops if w_lit is None else w_ops  # literal weight: no velocity (treated like skip)
+            return self.field.integrate_program(z, move, solver=self.solver, steps=self.solver_steps,
+                                                alpha=a, mix=self.mix)
+        rows = plan.lit_rows.to(z.device)
+        for t in range(L):
+            keep = w_skip[:, t]
+            if w_lit is not None and self.soft_lits:
+                mass = (1 - keep).clamp_min(1e-6)[:, None]
+                cond = self._cond(w_ops[:, t] / mass, w_lit[:, t] / mass, rows)
+                nxt = self._transition(z, cond, a)
+            else:
+                mass = w_ops[:, t].sum(-1, keepdim=True).clamp_min(1e-6)
+                keep = 1 - mass[:, 0]
+                nxt = self.ev.step(z, w_ops[:, t] / mass, a)
+            z = keep[:, None, None] * z + (1 - keep)[:, None, None] * nxt
+        return z
+
+    def loss(self, sp: TaskSpace, z: Tensor, R: int, alpha: float) -> Tensor:
+        """(R E,) decoder cross-entropy of z to every example's output, abstracted at level(alpha)."""
+        lv = level_of(alpha)
+        targets = [abstract_stack(o, lv) for o in sp.outs] * R
+        return self.ev.loss_to_target(z, targets, level=lv, match="exact" if sp.exact else "top")
