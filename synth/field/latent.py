@@ -4,7 +4,7 @@
     z = lat.encode_states([State((7,), (3, (1, 2)))], level=0)    # (B, S, C), no grad
     lat.decode_states(z)                                           # [State((7,), (3, (1, 2)), None)]
     loss, exact = lat.state_loss(z, feats, status)                 # decoder CE (B,), exact match (B,) bool
-    lat.push_vec(lit_rows)                                         # (B, C): a pushed literal, for the field
+    lat.push_vec(lit_rows)                                         # (B, C): a pushed literal's slot latent
 
 Only the evaluator's encoder, decoder and slot embedding are used (never its transition). Every parameter
 is frozen (requires_grad False, eval mode), but gradients still flow through D and E to their inputs, so
@@ -21,24 +21,12 @@ import torch
 from torch import Tensor, nn
 
 from ..data.tokenizer import State
-from ..errors import UserError
 
 
 def _machine_from_checkpoint(path: str | Path) -> nn.Module:
-    """A LatentMachine from an evaluator checkpoint (the core loop's format, or a slim {"model", "meta"})."""
-    from ..config import from_dict
-    from ..evaluator.model import EvaluatorConfig, LatentMachine
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"evaluator checkpoint {path} not found")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    meta = state.get("meta", {})
-    if "model" not in meta or "profile" not in meta:
-        raise UserError(f"{path}: not an evaluator checkpoint (meta lacks 'model'/'profile')")
-    m = LatentMachine(from_dict(EvaluatorConfig, dict(meta["model"])), meta["profile"])
-    m.load_state_dict(state["model"])
-    return m
+    """The LatentMachine of an evaluator checkpoint (training or exported), via synth.evaluator.load_evaluator."""
+    from ..evaluator import load_evaluator
+    return load_evaluator(path).model
 
 
 def fingerprint(module: nn.Module) -> str:
@@ -124,5 +112,5 @@ class Latent(nn.Module):
         return self.tok.decode(feats, status, level)
 
     def push_vec(self, lit: Tensor) -> Tensor:
-        """Literal rows (B, F) -> (B, C) embedding (the evaluator's frozen slot embedding)."""
-        return self.machine.embed(lit.to(self.device))
+        """Literal rows (B, F) -> (B, C): the literal's latent as a stack slot (the evaluator's encoder)."""
+        return self.machine.encode_rows(lit.to(self.device))

@@ -12,9 +12,13 @@ learned slot embedding; no positions), conditioned by adaptive layer norm on
 `LayerNorm(op embedding + time embedding + level embedding)`; the output projection C <- D starts at zero.
 Its raw output means, by `cfg.path`:
   linear  the velocity itself (flow matching on the straight path x_t = (1-t) E(x) + t E(op(x)));
-  vp      the "eps" of the core's variance-preserving path x_t = alpha(t) E(op(x)) + sigma(t) x0 with x0 the
-          (noised) source E(x): a denoising / score parameterization (score = -eps / sigma), turned into the
-          probability-flow velocity by `VPPath.velocity_from_eps`.
+  vp      the score / denoising variant on the core's variance-preserving path
+          x_t = alpha(t) E(op(x)) + sigma(t) x0, with x0 the (noised) source E(x) in the role of the noise:
+          `vp_target="x1"` (default) a denoiser x1_hat = E[x1 | x_t] (Tweedie: score = (alpha x1_hat - x_t) /
+          sigma^2), or `"eps"` the noise prediction (score = -eps / sigma); either is turned into the
+          probability-flow velocity d x_t / dt = alpha' x1_hat + sigma' eps_hat. The eps form divides by
+          alpha(t) ~ 0 at the source end, so its integration amplifies errors there (see experiments/).
+          The vp output has a skip connection (prediction = z_t + network), like the residual velocity.
 The level is alpha in [0, 1] (0 concrete, 0.5 sign, 1 type; dsl.abstract), embedded by linear interpolation
 between the three level embeddings so an annealed alpha moves smoothly.
 
@@ -34,6 +38,7 @@ from ..core.paths import make_path
 from ..core.transformer import Transformer, TransformerConfig
 
 FIELD_PATHS = ("linear", "vp")
+VP_TARGETS = ("x1", "eps")
 
 
 @dataclass
@@ -43,7 +48,8 @@ class FieldConfig:
     n_layers: int = 3
     mlp_ratio: float = 4.0
     time_dim: int = 64            # sinusoidal features of t before the time MLP
-    path: str = "linear"          # "linear" (flow matching) or "vp" (score / denoising, eps target)
+    path: str = "linear"          # "linear" (flow matching) or "vp" (score / denoising)
+    vp_target: str = "x1"         # vp only: what the network predicts, "x1" (denoiser) or "eps" (noise)
     schedule: str = "cosine"      # vp only: "cosine" or "linear" (core SCHEDULES)
     vp_eps: float = 0.02          # vp only: diffusion time clamped to [eps, 1 - eps] (alpha(0) stays > 0)
     n_levels: int = 3             # concrete, sign, type
@@ -53,6 +59,8 @@ class FieldConfig:
     def __post_init__(self) -> None:
         if self.path not in FIELD_PATHS:
             raise ValueError(f"unknown field path {self.path!r}; valid: {', '.join(FIELD_PATHS)}")
+        if self.vp_target not in VP_TARGETS:
+            raise ValueError(f"unknown vp_target {self.vp_target!r}; valid: {', '.join(VP_TARGETS)}")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
         if self.n_layers < 1 or self.time_dim < 2 or self.metric_dim < 1 or self.metric_hidden < 1:
@@ -87,7 +95,7 @@ class FieldModel(nn.Module):
         self.cfg, self.n_ops, self.n_slots, self.dim = cfg, n_ops, n_slots, dim
         d = cfg.d_model
         self.path = make_path("linear") if cfg.path == "linear" else make_path(
-            "vp", schedule=cfg.schedule, target="eps", eps=cfg.vp_eps)
+            "vp", schedule=cfg.schedule, target=cfg.vp_target, eps=cfg.vp_eps)
         self.inp = nn.Linear(dim, d)
         self.slot = nn.Parameter(torch.randn(n_slots, d) * 0.02)
         self.net = Transformer(TransformerConfig(d_model=d, n_heads=cfg.n_heads, n_layers=cfg.n_layers,
@@ -128,12 +136,19 @@ class FieldModel(nn.Module):
         """The network's own output (velocity or eps, by cfg.path): t (B,), z (B, S, C) -> (B, S, C)."""
         c = self.cond_norm(op_vec + self.time_mlp(time_features(t, self.cfg.time_dim)) + self.level_vec(alpha))
         h = self.net(self.inp(z) + self.slot, cond=c)                             # (B, S, D)
-        return self.out(h)
+        return self.out(h) if self.cfg.path == "linear" else z + self.out(h)      # vp: skip, x1 / eps ~ z_t
+
+    def _coef(self, t: Tensor, z: Tensor) -> tuple[Tensor, ...]:
+        shape = (-1, *([1] * (z.dim() - 1)))
+        return tuple(c.view(shape).to(z.dtype) for c in self.path.coefficients(t.to(z.dtype)))
 
     def to_velocity(self, t: Tensor, z: Tensor, out: Tensor) -> Tensor:
         if self.cfg.path == "linear":
             return out
-        return self.path.velocity_from_eps(z, out, t)
+        if self.cfg.vp_target == "eps":
+            return self.path.velocity_from_eps(z, out, t)
+        a, s, da, ds = self._coef(t, z)
+        return da * out + ds * (z - a * out) / s
 
     def velocity(self, t: Tensor, z: Tensor, op_vec: Tensor, alpha: Tensor) -> Tensor:
         """dz/dt at local time t in [0, 1] of one op: (B, S, C)."""
@@ -141,8 +156,9 @@ class FieldModel(nn.Module):
 
     def endpoint(self, t: Tensor, z: Tensor, out: Tensor) -> Tensor:
         """One-shot estimate of the op's end point E(op(x)) from (t, z_t) and the raw output."""
-        tb = t.view(-1, *([1] * (z.dim() - 1))).to(z.dtype)
         if self.cfg.path == "linear":
-            return z + (1 - tb) * out
-        a, s, _, _ = (c.view_as(tb) for c in self.path.coefficients(t.to(z.dtype)))
+            return z + (1 - t.view(-1, *([1] * (z.dim() - 1))).to(z.dtype)) * out
+        if self.cfg.vp_target == "x1":
+            return out
+        a, s, _, _ = self._coef(t, z)
         return (z - s * out) / a

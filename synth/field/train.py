@@ -8,7 +8,7 @@ Losses on one batch of K-item rollouts (synth.field.data), all latents from the 
   flow    the core path's regression (linear: velocity x1 - x0; vp: eps) at a uniform t on every
           transition (x0, x1) = (E(x_k) [+ noise], E(x_{k+1})), conditioned on (op, t, alpha)
   dec     the evaluator decoder's cross-entropy of the one-shot end point estimate (FieldModel.endpoint)
-          against x_{k+1} (vp: weighted by alpha(t)^2, where the estimate is reliable)
+          against x_{k+1} (vp with the eps target: weighted by alpha(t)^2, where the estimate is reliable)
   roll    a sub-batch integrated through all K ops with a few Euler steps (backprop through the solver):
           MSE to E(x_k) and decoder cross-entropy at every k, so errors do not compound
   metric  per-slot binary cross-entropy of the state metric between an anchor latent (the field's end
@@ -98,7 +98,7 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
     x1_hat = fm.endpoint(t, s.xt, out)                                                   # (BK, S, C)
     tgt_f, tgt_s = feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)
     dec, dec_ok = lat.state_loss(x1_hat, tgt_f, tgt_s)
-    dw = torch.ones_like(t) if fm.cfg.path == "linear" else fm.path.coefficients(t)[0].pow(2)
+    dw = torch.ones_like(t) if fm.cfg.path == "linear" or fm.cfg.vp_target == "x1" else fm.path.coefficients(t)[0].pow(2)
     total = w.flow * flow + w.dec * (dw * dec).mean()
     metrics = {"flow": flow.detach(), "dec": dec.mean().detach(), "acc_end": dec_ok.float().mean()}
 
