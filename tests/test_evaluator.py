@@ -118,3 +118,22 @@ def test_eval_evaluator_profile_mismatch_exits_2(tiny_ckpt, tmp_path):
     f.write_text(json.dumps({"program": "sort", "input": [[2, 1]], "profile": "deepcoder"}) + "\n")
     code, out, err = _run_cli(["eval-evaluator", "--traces", str(f), "--checkpoint", str(tiny_ckpt)])
     assert code == 2 and "profile" in err and out == ""
+
+
+def test_routing_follows_signatures():
+    from dsl.profiles import SMALL
+    from synth.evaluator.model import routing_table
+    t = routing_table(SMALL.ops, 3, 8).argmax(-1)            # sources: 0 Y, 1..8 stack, 9..11 consts, 12 empty, 13 lit
+    src = lambda op: t[SMALL.ops.index(op) if op != "push" else -1].tolist()  # noqa: E731
+    assert src("swap")[:3] == [2, 1, 3] and src("rot")[:4] == [3, 1, 2, 4] and src("over")[:4] == [2, 1, 2, 3]
+    assert src("drop")[-2:] == [8, 12] and src("c2")[:2] == [11, 1] and src("push")[:2] == [13, 1]
+    assert src("add")[:3] == [0, 3, 4] and src("select")[:2] == [0, 4] and src("neg")[:2] == [0, 2]
+
+
+def test_soft_one_hot_equals_hard(tiny_ckpt):
+    ev = load_evaluator(tiny_ckpt)
+    z = ev.encode([State((1,), (3, 4)), State((), ("ab", (1, 2)))])
+    ids = [ev.op_index["add"], ev.op_index["swap"]]
+    hard = ev.step_items(z, ["add", "swap"])
+    soft = ev.step(z, torch.nn.functional.one_hot(torch.tensor(ids), len(ev.ops)).float())
+    assert torch.allclose(hard, soft, atol=1e-5)

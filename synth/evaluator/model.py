@@ -7,12 +7,22 @@
     logits = m.decode(z)                         # dict of per-slot logits, see Decoder
     loss, exact = state_loss(m.decoder, z, feats, status)  # (B,), (B,) bool
 
-Slots (synth.data.tokenizer): status, constants, stack top first. Each value slot is embedded from its
-features (kind, value, sign, parity, bool, length, and its elements, each element embedding projected by
-its own position's map), plus a learned slot embedding. E and T are the shared core Transformer; T is
-conditioned by adaptive layer norm on `op embedding + level embedding (+ the literal's embedding for a
-push)`, its blocks are residual and start as the identity, so T(Z) = Z + f(Z, op) as Z' leaves the
-final norm. D is a small MLP per slot with one head per feature and a status head on slot 0.
+Slots (synth.data.tokenizer): status, constants, stack top first. Z holds one latent per slot.
+
+E encodes every slot on its own (no attention): the slot's features (kind, value, sign, parity, bool,
+length, and its elements, each element embedding projected by its own position's map) through residual
+MLPs and a final norm. So a value has one latent wherever it sits, and moving it moves its latent.
+
+T knows each op's STACK EFFECT (its signature in dsl.ops) and learns its VALUES. A core Transformer,
+conditioned by adaptive layer norm on `op embedding + level embedding (+ the literal's latent for a push)`,
+reads all slots (plus slot embeddings) and writes Y: the new status latent and the new top value. Then the
+new stack is routed: for every output slot the op's routing table picks a source among Y's top value,
+the old stack slots, the constants (c0..), the empty-slot latent and a pushed literal's latent. Stack ops
+(dup, swap, over, rot, drop) only move latents; `cK` copies a constant; every other op (one output)
+writes Y's top value over its inputs, and the slots below shift by the op's net effect. For a SOFT op
+distribution w the routing is the w-mix of the ops' tables and the conditioning the w-mix of their
+embeddings: one transition, differentiable in w. Errors are learned in the status latent (which slot
+contents are then ignored). D is a small MLP per slot with one head per feature, and a status head.
 """
 from __future__ import annotations
 
@@ -32,7 +42,7 @@ from ..data.tokenizer import (BOOL, F_BOOL, F_ELEM, F_INT, F_KIND, F_LEN, F_PAR,
 class EvaluatorConfig:
     d_model: int = 128
     n_heads: int = 4
-    enc_layers: int = 2
+    enc_layers: int = 2           # residual MLP blocks of the per-slot encoder
     trans_layers: int = 2
     mlp_ratio: float = 4.0
     elem_dim: int = 32            # per-element embedding width before the per-position projection
@@ -115,6 +125,45 @@ class Decoder(nn.Module):
         return out
 
 
+class ResMLP(nn.Module):
+    def __init__(self, d: int, ratio: float):
+        super().__init__()
+        self.net = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, int(ratio * d)), nn.GELU(), nn.Linear(int(ratio * d), d))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.net(x)
+
+
+def routing_table(ops: tuple, n_consts: int, depth: int) -> Tensor:
+    """(n_ops + 1, depth, n_src) one-hot: for op k (the last is PUSH) and output stack slot i (top first),
+    the source of its latent. Sources: 0 = Y's top value, 1..depth = old stack slots (top first),
+    then the constants, then EMPTY, then the pushed literal."""
+    from dsl.ops import CONST_INDEX, OPS
+    from dsl.profiles import STACK_OPS
+    Y, EMPTY, LIT = 0, 1 + depth + n_consts, 2 + depth + n_consts
+    table = torch.zeros(len(ops) + 1, depth, LIT + 1)
+    for k, name in enumerate(tuple(ops) + ("<push>",)):
+        if name == "<push>":
+            n, outs = 0, [LIT]
+        elif name in CONST_INDEX:
+            n, outs = 0, [1 + depth + CONST_INDEX[name]]
+        else:
+            op = OPS[name]
+            n = op.arity
+            if name in STACK_OPS:            # outputs are inputs, by name; top first
+                top_first_in = {tok: n - 1 - i for i, tok in enumerate(op.inputs)}
+                outs = [1 + top_first_in[tok] for tok in reversed(op.outputs)]
+            else:
+                if len(op.outputs) != 1:
+                    raise ValueError(f"op {name!r}: routing supports one computed output, got {op.outputs}")
+                outs = [Y]
+        m = len(outs)
+        for i in range(depth):
+            j = i - m + n
+            table[k, i, outs[i] if i < m else (1 + j if j < depth else EMPTY)] = 1.0
+    return table
+
+
 class LatentMachine(nn.Module):
     def __init__(self, cfg: EvaluatorConfig, profile="small"):
         super().__init__()
@@ -126,24 +175,30 @@ class LatentMachine(nn.Module):
         d = cfg.d_model
         S = tok.n_slots
         self.embed = SlotEmbed(tok, d, cfg.elem_dim)
-        self.slot = nn.Parameter(torch.randn(S, d) * 0.02)                     # which slot
+        self.enc = nn.Sequential(*[ResMLP(d, cfg.mlp_ratio) for _ in range(cfg.enc_layers)], nn.LayerNorm(d))
         self.status_emb = nn.Embedding(tok.vocab["status"], d)
-        common = dict(d_model=d, n_heads=cfg.n_heads, mlp_ratio=cfg.mlp_ratio, dropout=cfg.dropout,
-                      pos=cfg.pos, max_len=S)
-        self.encoder = Transformer(TransformerConfig(n_layers=cfg.enc_layers, **common))
-        self.trans = Transformer(TransformerConfig(n_layers=cfg.trans_layers, cond_dim=d, **common))
+        self.status_norm = nn.LayerNorm(d)
+        self.slot = nn.Parameter(torch.randn(S, d) * 0.02)                     # which slot, inside T
+        self.trans = Transformer(TransformerConfig(n_layers=cfg.trans_layers, cond_dim=d, d_model=d,
+                                                   n_heads=cfg.n_heads, mlp_ratio=cfg.mlp_ratio,
+                                                   dropout=cfg.dropout, pos=cfg.pos, max_len=S))
         self.op_emb = nn.Embedding(self.n_ops + 1, d)                          # + PUSH
         self.level_emb = nn.Embedding(cfg.n_levels, d)
         self.lit_proj = nn.Linear(d, d)
         self.cond_norm = nn.LayerNorm(d)
+        self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
+        self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
         self.decoder = Decoder(tok, d, cfg.dec_hidden)
 
     # ---- E, T, D --------------------------------------------------------------------------------
+    def encode_rows(self, rows: Tensor) -> Tensor:
+        """Value-slot feature rows (..., F) -> latents (..., C), each row on its own."""
+        return self.enc(self.embed(rows))
+
     def encode(self, feats: Tensor, status: Tensor) -> Tensor:
         """feats (B, S, F), status (B,) -> Z (B, S, C)."""
-        x = self.embed(feats[:, 1:])                                           # (B, S-1, C)
-        x = torch.cat([self.status_emb(status)[:, None], x], dim=1) + self.slot  # (B, S, C)
-        return self.encoder(x)
+        x = self.encode_rows(feats[:, 1:])                                     # (B, S-1, C)
+        return torch.cat([self.status_norm(self.status_emb(status))[:, None], x], dim=1)
 
     def level_vec(self, level: Tensor) -> Tensor:
         """level (B,) int64 index, or float alpha in [0, 1] (interpolated) -> (B, C)."""
@@ -154,27 +209,39 @@ class LatentMachine(nn.Module):
             return (1 - w) * self.level_emb(lo) + w * self.level_emb(lo + 1)
         return self.level_emb(level)
 
-    def _step(self, z: Tensor, cond: Tensor) -> Tensor:
-        return self.trans(z, cond=self.cond_norm(cond))
+    def _step(self, z: Tensor, cond: Tensor, route: Tensor, lit_z: Tensor | None) -> Tensor:
+        """z (B, S, C), cond (B, C), route (B, D, n_src), lit_z (B, C) or None -> Z' (B, S, C)."""
+        B, S, C = z.shape
+        nc = self.tok.n_consts
+        y = self.trans(z + self.slot, cond=self.cond_norm(cond))               # (B, S, C)
+        empty = self.encode_rows(self.empty_feats)[None, None].expand(B, 1, C)
+        lit = lit_z[:, None] if lit_z is not None else torch.zeros_like(empty)
+        src = torch.cat([y[:, 1 + nc:2 + nc], z[:, 1 + nc:], z[:, 1:1 + nc], empty, lit], dim=1)  # (B, n_src, C)
+        stack = route.to(src.dtype) @ src                                      # (B, D, C)
+        return torch.cat([y[:, :1], z[:, 1:1 + nc], stack], dim=1)
+
+    def _level(self, z: Tensor, level: Tensor | None) -> Tensor:
+        if level is None:
+            return torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        return level
 
     def transition(self, z: Tensor, ops: Tensor, lit: Tensor | None = None, level: Tensor | None = None) -> Tensor:
         """One discrete item per row: ops (B,) ids (push_id pushes lit (B, F)); level (B,) -> Z' (B, S, C)."""
-        cond = self.op_emb(ops)
+        cond = self.op_emb(ops) + self.level_vec(self._level(z, level))
+        lit_z = None
         if lit is not None:
-            is_push = (ops == self.push_id)[:, None].to(cond.dtype)
-            cond = cond + is_push * self.lit_proj(self.embed(lit))
-        if level is None:
-            level = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
-        return self._step(z, cond + self.level_vec(level))
+            lit_z = self.encode_rows(lit)                                      # (B, C)
+            cond = cond + (ops == self.push_id)[:, None].to(cond.dtype) * self.lit_proj(lit_z)
+        return self._step(z, cond, self.route[ops], lit_z)
 
     def transition_soft(self, z: Tensor, weights: Tensor, level: Tensor | None = None) -> Tensor:
         """weights (B, n_ops) over self.ops (a distribution; differentiable) -> Z' (B, S, C)."""
-        if weights.shape[-1] != self.n_ops:
+        if weights.dim() != 2 or weights.shape[-1] != self.n_ops:
             raise ValueError(f"op weights must be (B, {self.n_ops}), got {tuple(weights.shape)}")
-        cond = weights.to(self.op_emb.weight.dtype) @ self.op_emb.weight[:self.n_ops]
-        if level is None:
-            level = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
-        return self._step(z, cond + self.level_vec(level))
+        w = weights.to(self.op_emb.weight.dtype)
+        cond = w @ self.op_emb.weight[:self.n_ops] + self.level_vec(self._level(z, level))
+        route = torch.einsum("bk,kds->bds", w, self.route[:self.n_ops])
+        return self._step(z, cond, route, None)
 
     def decode(self, z: Tensor) -> dict[str, Tensor]:
         return self.decoder(z)
