@@ -53,7 +53,7 @@ def tiny_cfg(*over) -> TrainFieldConfig:
 def random_field(lat, path="linear", seed=0) -> FieldModel:
     torch.manual_seed(seed)
     fm = FieldModel(FieldConfig(d_model=32, n_heads=2, n_layers=1, time_dim=16, path=path), lat.n_ops,
-                    lat.n_slots, lat.dim)
+                    lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
     torch.nn.init.normal_(fm.out.weight, std=0.2)         # zero-initialised: make the field do something
     for blk in fm.net.blocks:
         torch.nn.init.normal_(blk.ada.weight, std=0.2)
@@ -88,7 +88,7 @@ def test_trained_field_moves_toward_target(lat, path):
     """Overfit a few transitions; integrating them from E(x) must end much closer to E(op(x))."""
     cfg = tiny_cfg("loss.dec=0", "loss.roll=0", "loss.metric=0", "loss.noise_p=0", f"model.path={path}")
     torch.manual_seed(0)
-    fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim)
+    fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
     src = FieldBatches("small", cfg.data, lat.tok)
     batch = src.draw(random.Random(3), 4, levels=[0] * 4)            # 4 rollouts x 3 items = 12 transitions
     opt = torch.optim.Adam(fm.parameters(), lr=3e-3)
@@ -109,7 +109,8 @@ def test_trained_field_moves_toward_target(lat, path):
     moved = before > 1e-3                                            # transitions that change the state
     assert moved.sum() >= 6
     if path == "linear":
-        assert (after[moved] < 0.5 * before[moved]).float().mean() >= 0.8, (before, after)
+        assert after[moved].sum() < 0.35 * before[moved].sum(), (before, after)
+        assert (after[moved] < 0.5 * before[moved]).float().mean() >= 0.7, (before, after)
     else:  # the VP path's ODE is stiff near t = 1 and curved: it gets there less precisely
         assert after[moved].mean() < 0.65 * before[moved].mean(), (before, after)
 
@@ -149,7 +150,7 @@ def test_fuzzy_mixture_is_the_weighted_sum_and_differentiable(lat):
     t = torch.full((3,), 0.3)
     from synth.field.program import mixture_velocity
     v = mixture_velocity(fm, w[:, 0], torch.zeros(3))(t, z0)
-    ref = sum(w[:, 0, o, None, None] * fm.velocity(t, z0, fm.op_vec(torch.full((3,), o)), torch.zeros(3))
+    ref = sum(w[:, 0, o, None, None] * fm.velocity(t, z0, fm.op_cond(torch.full((3,), o)), torch.zeros(3))
               for o in range(lat.n_ops))
     assert torch.allclose(v, ref, atol=1e-5)
     zL = integrate_weights(fm, z0, w, 0.0, "euler", 2)

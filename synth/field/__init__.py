@@ -98,8 +98,9 @@ def load_field(path: str | Path | None = None, evaluator: str | Path | Latent | 
     if strict_evaluator and want and want != lat.fingerprint:
         raise UserError(f"{path}: trained on evaluator {want}, got {lat.fingerprint} ({lat.path}); "
                         "pass the matching evaluator")
-    fm = FieldModel(from_dict(FieldConfig, dict(meta["model"])), lat.n_ops, lat.n_slots, lat.dim)
+    fm = FieldModel(from_dict(FieldConfig, dict(meta["model"])), lat.n_ops, lat.n_slots, lat.dim, lat.n_consts)
     fm.load_state_dict(state["model"])
+    fm.attach(lat.route, lat.empty)
     for p in fm.parameters():
         p.requires_grad_(False)
     lat.to_device(device)

@@ -51,8 +51,12 @@ class Latent(nn.Module):
         self.n_ops = len(self.ops)
         self.push_id = self.n_ops                     # op id of a literal push (as in the evaluator)
         self.op_index = {o: i for i, o in enumerate(self.ops)}
-        self.n_slots, self.dim = self.tok.n_slots, machine.cfg.d_model
+        self.n_slots, self.dim, self.n_consts = self.tok.n_slots, machine.cfg.d_model, self.tok.n_consts
         self.fingerprint = fingerprint(machine)
+        from ..evaluator.model import routing_table
+        self.route = routing_table(self.ops, self.n_consts, self.tok.max_depth)        # (n_ops + 1, depth, n_src)
+        with torch.no_grad():
+            self.empty = self.push_vec(torch.from_numpy(self.tok.empty_row.copy())[None])[0]   # (C,) EMPTY slot
 
     @classmethod
     def load(cls, path: str | Path) -> "Latent":
@@ -76,6 +80,7 @@ class Latent(nn.Module):
                 for k, b in mod._buffers.items():
                     if b is not None:
                         mod._buffers[k] = b.to(device)
+            self.empty = self.empty.to(device)
         return self
 
     def encode(self, feats: Tensor, status: Tensor) -> Tensor:

@@ -1,15 +1,18 @@
 """Programs as vector fields: v(z, t | op, alpha) on the evaluator's latent space, and a learned state metric.
 
     cfg = FieldConfig(d_model=128, n_layers=3, path="linear")     # path "vp": the score / denoising variant
-    fm = FieldModel(cfg, n_ops=40, n_slots=12, dim=128)
-    c = fm.op_vec(ops, lit_vec)              # ops (B,) ids (n_ops = push a literal, lit_vec (B, C)) -> (B, D)
-    c = fm.soft_op_vec(w)                    # w (B, n_ops) distribution -> (B, D) (embedding mixture)
+    fm = FieldModel(cfg, n_ops=40, n_slots=12, dim=128, n_consts=3).attach(lat.route, lat.empty)
+    c = fm.op_cond(ops, lit_vec)             # ops (B,) ids (n_ops = push a literal, lit_vec (B, C)): OpCond
+    c = fm.soft_op_cond(w)                   # w (B, n_ops) distribution: mixed embedding and routing
     v = fm.velocity(t, z, c, alpha)          # t (B,), z (B, S, C), alpha (B,) float -> dz/dt (B, S, C)
     d = fm.metric(za, zb)                    # (B,) in [0, 1): expected share of differing slots; 0 iff za == zb
 
 The field network is the shared core Transformer over the S latent slots (input projection C -> D plus a
 learned slot embedding; no positions), conditioned by adaptive layer norm on
 `LayerNorm(op embedding + time embedding + level embedding)`; the output projection C <- D starts at zero.
+With `route` (default) each slot also sees, through its own projection, the latent the op's stack effect
+would move into it (the evaluator's routing table: `dup` copies the top, `add` shifts the slots below up,
+a new value's slot gets a learned "unknown" latent), so moving latents needs no attention.
 Its raw output means, by `cfg.path`:
   linear  the velocity itself (flow matching on the straight path x_t = (1-t) E(x) + t E(op(x)));
   vp      the score / denoising variant on the core's variance-preserving path
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -55,6 +59,7 @@ class FieldConfig:
     n_levels: int = 3             # concrete, sign, type
     metric_hidden: int = 256
     metric_dim: int = 64
+    route: bool = True            # feed the op's stack routing of z (the evaluator's table) as a second input
 
     def __post_init__(self) -> None:
         if self.path not in FIELD_PATHS:
@@ -89,14 +94,24 @@ class StateMetric(nn.Module):
         return (-torch.expm1(-self.slot_dist(za, zb))).mean(-1)
 
 
+class OpCond(NamedTuple):
+    """What one op (or a mixture) gives the field: an embedding, the stack routing, a pushed literal."""
+    vec: Tensor                   # (B, D)
+    route: Tensor | None          # (B, depth, n_src) weights over sources (see FieldModel.routed)
+    lit: Tensor | None            # (B, C) latent of a pushed literal (push rows only), or None
+
+
 class FieldModel(nn.Module):
-    def __init__(self, cfg: FieldConfig, n_ops: int, n_slots: int, dim: int):
+    def __init__(self, cfg: FieldConfig, n_ops: int, n_slots: int, dim: int, n_consts: int = 0):
         super().__init__()
-        self.cfg, self.n_ops, self.n_slots, self.dim = cfg, n_ops, n_slots, dim
+        self.cfg, self.n_ops, self.n_slots, self.dim, self.n_consts = cfg, n_ops, n_slots, dim, n_consts
+        self.depth = n_slots - 1 - n_consts
         d = cfg.d_model
         self.path = make_path("linear") if cfg.path == "linear" else make_path(
             "vp", schedule=cfg.schedule, target=cfg.vp_target, eps=cfg.vp_eps)
         self.inp = nn.Linear(dim, d)
+        self.inp_route = nn.Linear(dim, d) if cfg.route else None
+        self.unknown = nn.Parameter(torch.zeros(dim))                          # "a new value" routing source
         self.slot = nn.Parameter(torch.randn(n_slots, d) * 0.02)
         self.net = Transformer(TransformerConfig(d_model=d, n_heads=cfg.n_heads, n_layers=cfg.n_layers,
                                                  mlp_ratio=cfg.mlp_ratio, pos="none", max_len=n_slots, cond_dim=d))
@@ -109,20 +124,41 @@ class FieldModel(nn.Module):
         self.level_emb = nn.Embedding(cfg.n_levels, d)
         self.cond_norm = nn.LayerNorm(d)
         self.metric = StateMetric(dim, cfg.metric_hidden, cfg.metric_dim)
+        self.register_buffer("route_table", torch.zeros(n_ops + 1, self.depth, self.depth + n_consts + 3),
+                             persistent=False)
+        self.register_buffer("empty", torch.zeros(dim), persistent=False)
+
+    def attach(self, route_table: Tensor, empty: Tensor) -> "FieldModel":
+        """Give the routing table (n_ops + 1, depth, n_src) and the EMPTY slot latent (C,) of the evaluator."""
+        self.route_table.copy_(route_table)
+        self.empty.copy_(empty.reshape(-1))
+        return self
 
     # ---- conditioning ---------------------------------------------------------------------------
-    def op_vec(self, ops: Tensor, lit_vec: Tensor | None = None) -> Tensor:
-        """ops (B,) ids in [0, n_ops] (n_ops = push; needs lit_vec (B, C) for those rows) -> (B, D)."""
+    def op_cond(self, ops: Tensor, lit_vec: Tensor | None = None) -> OpCond:
+        """ops (B,) ids in [0, n_ops] (n_ops = push; lit_vec (B, C) the literal latents of those rows)."""
         c = self.op_emb(ops)
         if lit_vec is not None:
             c = c + (ops == self.n_ops)[:, None].to(c.dtype) * self.lit_proj(lit_vec.to(c.dtype))
-        return c
+        return OpCond(c, self.route_table[ops] if self.cfg.route else None, lit_vec)
 
-    def soft_op_vec(self, weights: Tensor) -> Tensor:
-        """weights (B, n_ops) -> (B, D): the weighted mixture of op embeddings (the cheap relaxation)."""
-        if weights.shape[-1] != self.n_ops:
+    def soft_op_cond(self, weights: Tensor) -> OpCond:
+        """weights (B, n_ops) -> the mixture of op embeddings and routings (the cheap relaxation)."""
+        if weights.dim() != 2 or weights.shape[-1] != self.n_ops:
             raise ValueError(f"op weights must be (B, {self.n_ops}), got {tuple(weights.shape)}")
-        return weights.to(self.op_emb.weight.dtype) @ self.op_emb.weight[:self.n_ops]
+        w = weights.to(self.op_emb.weight.dtype)
+        route = torch.einsum("bk,kds->bds", w, self.route_table[:self.n_ops]) if self.cfg.route else None
+        return OpCond(w @ self.op_emb.weight[:self.n_ops], route, None)
+
+    def routed(self, z: Tensor, route: Tensor, lit: Tensor | None) -> Tensor:
+        """z (B, S, C) with its stack moved as the op moves it: sources are [a new value (learned), the
+        old stack slots, the constants, EMPTY, the pushed literal]; status and constants stay."""
+        B, S, C = z.shape
+        nc = self.n_consts
+        one = lambda v: v.to(z.dtype).expand(B, 1, C)                          # noqa: E731
+        lit_src = lit[:, None].to(z.dtype) if lit is not None else one(torch.zeros_like(self.empty))
+        src = torch.cat([one(self.unknown), z[:, 1 + nc:], z[:, 1:1 + nc], one(self.empty), lit_src], 1)
+        return torch.cat([z[:, :1 + nc], route.to(z.dtype) @ src], dim=1)      # (B, S, C)
 
     def level_vec(self, alpha: Tensor) -> Tensor:
         """alpha (B,) float in [0, 1] -> (B, D), linear between the level embeddings."""
@@ -132,10 +168,13 @@ class FieldModel(nn.Module):
         return (1 - w) * self.level_emb(lo) + w * self.level_emb(lo + 1)
 
     # ---- the field ------------------------------------------------------------------------------
-    def raw(self, t: Tensor, z: Tensor, op_vec: Tensor, alpha: Tensor) -> Tensor:
-        """The network's own output (velocity or eps, by cfg.path): t (B,), z (B, S, C) -> (B, S, C)."""
-        c = self.cond_norm(op_vec + self.time_mlp(time_features(t, self.cfg.time_dim)) + self.level_vec(alpha))
-        h = self.net(self.inp(z) + self.slot, cond=c)                             # (B, S, D)
+    def raw(self, t: Tensor, z: Tensor, cond: OpCond, alpha: Tensor) -> Tensor:
+        """The network's own output (velocity, or x1 / eps for vp): t (B,), z (B, S, C) -> (B, S, C)."""
+        c = self.cond_norm(cond.vec + self.time_mlp(time_features(t, self.cfg.time_dim)) + self.level_vec(alpha))
+        x = self.inp(z) + self.slot
+        if self.inp_route is not None:
+            x = x + self.inp_route(self.routed(z, cond.route, cond.lit))
+        h = self.net(x, cond=c)                                                   # (B, S, D)
         return self.out(h) if self.cfg.path == "linear" else z + self.out(h)      # vp: skip, x1 / eps ~ z_t
 
     def _coef(self, t: Tensor, z: Tensor) -> tuple[Tensor, ...]:
@@ -150,9 +189,9 @@ class FieldModel(nn.Module):
         a, s, da, ds = self._coef(t, z)
         return da * out + ds * (z - a * out) / s
 
-    def velocity(self, t: Tensor, z: Tensor, op_vec: Tensor, alpha: Tensor) -> Tensor:
+    def velocity(self, t: Tensor, z: Tensor, cond: OpCond, alpha: Tensor) -> Tensor:
         """dz/dt at local time t in [0, 1] of one op: (B, S, C)."""
-        return self.to_velocity(t, z, self.raw(t, z, op_vec, alpha))
+        return self.to_velocity(t, z, self.raw(t, z, cond, alpha))
 
     def endpoint(self, t: Tensor, z: Tensor, out: Tensor) -> Tensor:
         """One-shot estimate of the op's end point E(op(x)) from (t, z_t) and the raw output."""

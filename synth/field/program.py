@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ..core.solvers import integrate
-from .model import FieldModel
+from .model import FieldModel, OpCond
 
 MIXES = ("fields", "embedding")
 
@@ -33,9 +33,9 @@ def _alpha(alpha: float | Tensor, z: Tensor) -> Tensor:
     return a.expand(z.shape[0]) if a.dim() == 0 else a
 
 
-def op_velocity(fm: FieldModel, op_vec: Tensor, alpha: Tensor, t0: float = 0.0) -> Callable[[Tensor, Tensor], Tensor]:
+def op_velocity(fm: FieldModel, cond: OpCond, alpha: Tensor, t0: float = 0.0) -> Callable[[Tensor, Tensor], Tensor]:
     """Field of one op on [t0, t0 + 1]: f(t (B,), z (B, S, C)) -> (B, S, C)."""
-    return lambda t, z: fm.velocity(t - t0, z, op_vec, alpha)
+    return lambda t, z: fm.velocity(t - t0, z, cond, alpha)
 
 
 def mixture_velocity(fm: FieldModel, w: Tensor, alpha: Tensor, t0: float = 0.0,
@@ -45,14 +45,12 @@ def mixture_velocity(fm: FieldModel, w: Tensor, alpha: Tensor, t0: float = 0.0,
     if len(active) == 0:
         active = w.abs().sum(0).argmax().view(1)
     wa = w[:, active]                                                            # (B, A)
-    vecs = fm.op_emb.weight[active]                                              # (A, D)
-    A = len(active)
+    A, B = len(active), w.shape[0]
+    cond = fm.op_cond(active.repeat_interleave(B))                               # rows: op a, then row b
 
     def f(t: Tensor, z: Tensor) -> Tensor:
-        B = z.shape[0]
         zz = z.unsqueeze(0).expand(A, *z.shape).reshape(A * B, *z.shape[1:])     # (A B, S, C)
-        cv = vecs[:, None].expand(A, B, -1).reshape(A * B, -1)                   # (A B, D)
-        v = fm.velocity((t - t0).repeat(A), zz, cv, alpha.repeat(A))             # (A B, S, C)
+        v = fm.velocity((t - t0).repeat(A), zz, cond, alpha.repeat(A))           # (A B, S, C)
         return torch.einsum("ba,ab...->b...", wa.to(v.dtype), v.view(A, B, *z.shape[1:]))
     return f
 
@@ -77,7 +75,7 @@ def integrate_ops(fm: FieldModel, z0: Tensor, ops: Tensor, alpha: float | Tensor
                   **solver_kw) -> Tensor:
     """Discrete programs: z0 (B, S, C), ops (B, L) ids (n_ops = push with lit_vec (B, L, C)) -> z_L (B, S, C)."""
     a = _alpha(alpha, z0)
-    segs = [op_velocity(fm, fm.op_vec(ops[:, k], None if lit_vec is None else lit_vec[:, k]), a, float(k))
+    segs = [op_velocity(fm, fm.op_cond(ops[:, k], None if lit_vec is None else lit_vec[:, k]), a, float(k))
             for k in range(ops.shape[1])]
     return _run(segs, z0, solver, steps, return_states, points, **solver_kw)
 
@@ -92,7 +90,7 @@ def integrate_weights(fm: FieldModel, z0: Tensor, weights: Tensor, alpha: float 
         raise ValueError(f"weights must be (B, L, {fm.n_ops}) with B = {z0.shape[0]}, got {tuple(weights.shape)}")
     a = _alpha(alpha, z0)
     if mix == "embedding":
-        segs = [op_velocity(fm, fm.soft_op_vec(weights[:, k]), a, float(k)) for k in range(weights.shape[1])]
+        segs = [op_velocity(fm, fm.soft_op_cond(weights[:, k]), a, float(k)) for k in range(weights.shape[1])]
     else:
         segs = [mixture_velocity(fm, weights[:, k], a, float(k), prune) for k in range(weights.shape[1])]
     return _run(segs, z0, solver, steps, return_states, points, **solver_kw)
@@ -106,6 +104,6 @@ def program_velocity(fm: FieldModel, ops: Tensor, alpha: float | Tensor = 0.0,
     def f(t: Tensor, z: Tensor) -> Tensor:
         a = _alpha(alpha, z)
         k = int(min(max(float(t[0]) + 1e-6, 0.0), L - 1e-6))                   # the segment of this time
-        c = fm.op_vec(ops[:, k], None if lit_vec is None else lit_vec[:, k])
+        c = fm.op_cond(ops[:, k], None if lit_vec is None else lit_vec[:, k])
         return fm.velocity(t - k, z, c, a)
     return f

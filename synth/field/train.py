@@ -91,9 +91,9 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
     x0n = x0 + keep * noise
     t = sample_t(n, generator=g, device=dev)
     s = fm.path.sample(x0n, x1, t)
-    cvec = fm.op_vec(ops.flatten(), lit_vec.flatten(0, 1))
+    cond = fm.op_cond(ops.flatten(), lit_vec.flatten(0, 1))
     al = alpha[:, None].expand(B, K).flatten()
-    out = fm.raw(t, s.xt, cvec, al)
+    out = fm.raw(t, s.xt, cond, al)
     flow = regression_loss(out, s.target)
     x1_hat = fm.endpoint(t, s.xt, out)                                                   # (BK, S, C)
     tgt_f, tgt_s = feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)
@@ -159,7 +159,7 @@ def build(cfg: TrainFieldConfig, lat: Latent, data_dir: str | None = None):
     """(model, get_batch, loss_fn, eval_fn) for `fit`."""
     if lat.profile.name != cfg.profile:
         raise ValueError(f"evaluator is for profile {lat.profile.name!r}, config says {cfg.profile!r}")
-    fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim)
+    fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
     src = FieldBatches(cfg.profile, cfg.data, lat.tok, data_dir)
     val = src.validation(cfg.train.seed)
 
