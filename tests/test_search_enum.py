@@ -13,7 +13,7 @@ from dsl import OPS, get_profile, load_tasks, parse_tasks
 from dsl.machine import apply
 from dsl.ops import CONST_INDEX, Fail, out_types
 from synth.cli import main
-from synth.search import SearchResult, build, get_method, method_names, verify
+from synth.search import ALIASES, SearchResult, build, get_method, method_names, verify
 from synth.search.enumerate import EnumerateConfig, _Goal, enumerate_search
 from synth.search.fastops import generic_step, state_step
 
@@ -85,6 +85,17 @@ def test_finds_free_constant_outside_literal_pool():
     assert off.solved
     no_free = enumerate_search(_task(t.to_json()["examples"], free_constants=0, max_length=3), 20.0)
     assert not no_free.solved            # 37 is no literal: impossible in 3 items without a free constant
+
+
+def test_tail_constant_is_solved_for_any_value():
+    t = parse_tasks(json.dumps({"name": "sq", "profile": "deepcoder", "free_constants": 1, "max_length": 3,
+                                "examples": [{"input": [x], "output": [x * x - 150]} for x in (1, -4, 7, 2, 3)]}))[0]
+    res = enumerate_search(t, 20.0)
+    assert res.solved and res.constants in ([150], [-150]) and verify(t, res.program, res.constants)
+    off = enumerate_search(t, 20.0, config=EnumerateConfig(solve_tail=False))   # -150 is outside the pool
+    assert not off.solved and off.seconds < 20.0
+    inc = enumerate_search(_task([{"input": [x], "output": [x + 1]} for x in (1, 5)], free_constants=1), 5.0)
+    assert inc.program == "inc" and inc.constants == []      # shorter than the tail solution `c0 add`
 
 
 def test_two_free_constants_get_two_slots():
@@ -184,12 +195,16 @@ def test_registry():
     assert {"enumerate", "enumerate_noprune", "default"} <= set(method_names())
     with pytest.raises(ValueError, match="enumerate_noprune"):
         get_method("bogus")
-    assert get_method("default").name == "enumerate"
+    ALIASES["fast"] = "enumerate"
+    try:
+        assert get_method("fast").name == "enumerate" and "fast" in method_names()
+    finally:
+        del ALIASES["fast"]
     solve = build("enumerate_noprune", {"max_length": 4})
     assert solve.config.prune is False and solve.config.max_length == 4
     with pytest.raises(Exception, match="unknown keys"):
         build("enumerate", {"nope": 1})
-    res = build("default")(_task(AFFINE, constants=[7, 3]), 10.0)
+    res = build("enumerate")(_task(AFFINE, constants=[7, 3]), 10.0)
     assert isinstance(res, SearchResult) and res.method == "enumerate" and res.solved
     assert set(res.to_json()) == {"task", "solved", "program", "constants", "seconds", "method", "candidates"}
 
@@ -213,7 +228,7 @@ def test_cli_search_end_to_end(root, capsys):
     assert f"solved {len(tasks)}/{len(tasks)}" in err
     assert main(["search", "--io", str(f), "--method", "nope"]) == 2
     assert main(["search", "--io", str(f), "enumerate.bogus=1"]) == 2
-    assert main(["search", "--io", str(root / "datasets/examples/affine.json"), "--method", "default",
+    assert main(["search", "--io", str(root / "datasets/examples/affine.json"), "--method", "enumerate",
                  "--checkpoint", "ignored.pt", "--time-limit", "5"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["program"] == "c0 mul c1 add" and "Traceback" not in err

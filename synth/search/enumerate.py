@@ -21,7 +21,11 @@ constant is a push of a value drawn from `free_min..free_max` (clipped to the pr
 task's outputs and inputs (minus the literal pool, which covers those); the first distinct value used is
 `c{len(given)}`, the next `c{len(given)+1}`, ..., and the values are reported in `constants`. A state is
 identified by its stacks only, so of two programs reaching the same stacks the first wins even if it binds
-more free constants (rarely matters; noted for completeness).
+more free constants (rarely matters; noted for completeness). With `solve_tail`, the common ending
+`c add|sub|mul` is not enumerated value by value: while level L is expanded, each state whose top int can
+become the output's by adding, subtracting or multiplying one constant gets that constant solved from the
+examples (any int of the profile, not just the pool); such a program of L + 1 items is returned once level L
+is finished without a shorter solution (or at the time limit).
 
 Abstract pruning (`prune: true`). An item is skipped when the types it leaves cannot reach the output's types
 within the remaining length, when that is below `prune_horizon` (further out nearly everything is reachable,
@@ -62,6 +66,7 @@ class EnumerateConfig:
     max_states: int = 2_000_000          # states remembered; past it, no new states are stored (bounded memory)
     check_every: int = 32                # expansions between clock checks
     clock: str = "wall"                  # time limit and `seconds` in "wall" time or this process's "cpu" time
+    solve_tail: bool = True              # solve for a free constant in a final `c add|sub|mul` (any int value)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,12 @@ class _Goal:
         if state[0][len(state[0]) - k:] != outs[0]:
             return False
         return all(s[len(s) - k:] == o for s, o in zip(state, outs))
+
+    def rest_ok(self, state) -> bool:  # all but the last expected value already in place
+        if self.exact:
+            return all(s[:-1] == o[:-1] for s, o in zip(state, self.outs))
+        k = self.k
+        return k <= 1 or all(s[len(s) - k:-1] == o[:-1] for s, o in zip(state, self.outs))
 
     def any_ok(self, state) -> bool:  # exact test for any state (types compared too: True != 1)
         for s, o in zip(state, self.outs):
@@ -253,13 +264,17 @@ def enumerate_search(task: Task, time_limit: float, profile: str | Profile | Non
     no_quick = goal.k == 0          # quick reject on example 0's top value (types already agree)
     last0 = goal.outs[0][-1] if goal.k else None
 
-    def done(prog, bound):
+    def done(prog, bound, tail=()):
+        """Verified result for item indices `prog` (+ `tail`: free values as 1-tuples, op names), or None."""
         code, free_slot = [], {v: len(task.constants) + j for j, v in enumerate(bound)}
         text = []
         for i in prog:
             it = items[i]
             code.append(f"c{free_slot[it.code[0]]}" if it.free else it.code)
             text.append(f"c{free_slot[it.code[0]]}" if it.free else it.text)
+        for x in tail:
+            code.append(x if type(x) is str else f"c{free_slot[x[0]]}")
+            text.append(code[-1])
         consts = list(task.constants) + list(bound)
         if verify(task, code, consts, p):
             return SearchResult(task.name, True, " ".join(text), consts, clock() - t0, "enumerate", cand)
@@ -272,6 +287,8 @@ def enumerate_search(task: Task, time_limit: float, profile: str | Profile | Non
     seen = {init}
     frontier = [(init, sig_of(init), (), ())]
     tick = 0
+    tail_ops = [o for o in _TAIL_OPS if o in p.ops] if cfg.solve_tail and nfree else []
+    pending = None                 # a solution one item longer than the current level (from _solve_tail)
     for length in range(1, max_len + 1):
         r = max_len - length       # steps left after this item
         keep = r > 0
@@ -281,7 +298,16 @@ def enumerate_search(task: Task, time_limit: float, profile: str | Profile | Non
             if tick >= cfg.check_every:
                 tick = 0
                 if clock() > deadline:
-                    return unsolved(task, clock() - t0, "enumerate", cand)
+                    return pending or unsolved(task, clock() - t0, "enumerate", cand)
+            if (tail_ops and pending is None and keep and sig and sig[-1] == "int"
+                    and len(sig) < p.max_depth and goal.sig_ok(sig) and goal.rest_ok(state)):
+                for op in tail_ops:   # `prog c op` with c solved for: one candidate per op
+                    cand += 1
+                    c = _solve_tail(state, goal.outs, op, p)
+                    if c is not None and (c in bound or len(bound) < nfree):
+                        pending = done(prog, bound if c in bound else bound + (c,), ((c,), op))
+                        if pending:
+                            break
             if sig is None:   # examples differ in types: generic path
                 for i, new, nb in _generic(state, items, bound, nfree, task, p):
                     cand += 1
@@ -327,10 +353,39 @@ def enumerate_search(task: Task, time_limit: float, profile: str | Profile | Non
                     if keep and new not in seen and len(seen) < cfg.max_states:
                         seen.add(new)
                         nxt.append((new, s2, prog + (i,), nb))
+        if pending:
+            return pending
         frontier = nxt
         if not frontier:
             break
     return unsolved(task, clock() - t0, "enumerate", cand)
+
+
+_TAIL_OPS = ("add", "sub", "mul")
+
+
+def _solve_tail(state, outs, op: str, p: Profile):
+    """The int c, if any, such that `c op` turns the top int of every stack into its output's last value."""
+    c = None
+    for s, o in zip(state, outs):
+        x, y = s[-1], o[-1]
+        if op == "add":
+            v = y - x
+        elif op == "sub":
+            v = x - y
+        elif x == 0:            # mul by anything: only 0 works, and c stays free
+            if y != 0:
+                return None
+            continue
+        elif y % x:
+            return None
+        else:
+            v = y // x
+        if c is None:
+            c = v
+        elif v != c:
+            return None
+    return c if c is not None and p.int_min <= c <= p.int_max else None
 
 
 def _generic(state, items, bound, nfree, task, p):
