@@ -202,7 +202,7 @@ def test_synth_inspect_end_to_end(tmp_path):
     assert main(["inspect", "attention", "attn_states=40", *common]) == 0
     assert main(["inspect", "ablate", "limit=10", "temperatures=[0.5]", *common]) == 0
     for f in ("attention_heads.csv", "support_by_length.csv", "support_batch.png", "support_hist.png",
-              "support_vs_length.png", "support_by_head.png", "ablation.csv", "ablation_heads.png",
+              "support_vs_length.png", "support_by_head.png", "attention_mean.png", "ablation.csv", "ablation_heads.png",
               "ablation_temperature.png", "ablation_ops.png"):
         assert (out / f).stat().st_size > 0, f
     rows = list(csv.DictReader((out / "ablation.csv").open()))

@@ -11,7 +11,7 @@ marks the real query positions.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -43,6 +43,7 @@ class SupportTable:
     length: np.ndarray            # (N,) "sequence length" of each row
     occupied: np.ndarray          # (N, T) bool, real query positions
     slot_names: list[str]
+    mean_attn: dict[str, np.ndarray] = field(default_factory=dict)   # block -> (H, Tq, Tk) mean weights
 
     @property
     def blocks(self) -> list[str]:
@@ -66,7 +67,7 @@ class SupportTable:
 def support_table(rec: Recording, length: Tensor, occupied: Tensor, slot_names: list[str] | None = None) -> SupportTable:
     """Entropies of every recorded call. `length` (N,) and `occupied` (N, T) describe one call's rows;
     a net called k times (e.g. a transition in a rollout) repeats them k times."""
-    bits, nrep = {}, {}
+    bits, mean_attn, nrep = {}, {}, {}
     for name, calls in rec.attn.items():
         for layer in range(len(calls[0])):
             per_call = []
@@ -74,7 +75,9 @@ def support_table(rec: Recording, length: Tensor, occupied: Tensor, slot_names: 
                 km = rec.mask[name][c]
                 km = None if km is None else km[:, None]                   # (B, 1, Tk) over heads
                 per_call.append(entropy_bits(layers[layer], km).float().cpu().numpy())   # (B, H, T)
-            bits[f"{name}.{layer}" if name else str(layer)] = np.concatenate(per_call)
+            block = f"{name}.{layer}" if name else str(layer)
+            bits[block] = np.concatenate(per_call)
+            mean_attn[block] = torch.cat([layers[layer] for layers in calls]).float().mean(0).cpu().numpy()
             nrep[name] = len(calls)
     reps = set(nrep.values())
     if len(reps) != 1:
@@ -83,7 +86,7 @@ def support_table(rec: Recording, length: Tensor, occupied: Tensor, slot_names: 
     length = np.tile(length.cpu().numpy(), k)
     occupied = np.tile(occupied.cpu().numpy(), (k, 1))
     T = occupied.shape[1]
-    return SupportTable(bits, length, occupied, slot_names or [str(t) for t in range(T)])
+    return SupportTable(bits, length, occupied, slot_names or [str(t) for t in range(T)], mean_attn)
 
 
 def slot_names(tok) -> list[str]:

@@ -42,7 +42,10 @@ def load_evaluator(path: str | Path) -> LatentMachine:
     if "model" not in meta or "model" not in state:
         raise UserError(f"{path}: not an evaluator checkpoint (no model config in its meta)")
     model = LatentMachine(from_dict(EvaluatorConfig, meta["model"]), meta.get("profile", "small"))
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as e:
+        raise UserError(f"{path}: weights do not fit the current evaluator code ({str(e).splitlines()[1].strip()[:200]})") from None
     return model.eval()
 
 

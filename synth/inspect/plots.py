@@ -1,7 +1,8 @@
 """PNG plots (matplotlib, Agg backend) of a SupportTable and of ablation rows.
 
     paths = plot_support(table, "out/")          # support_batch.png, support_hist.png,
-                                                 # support_vs_length.png, support_by_head.png
+                                                 # support_vs_length.png, support_by_head.png,
+                                                 # attention_mean.png
     paths = plot_ablations(rows, "out/")         # ablation_heads.png, ablation_temperature.png,
                                                  # ablation_ops.png
 """
@@ -44,7 +45,7 @@ def plot_support(t: SupportTable, out: str | Path, title: str = "") -> list[Path
         ax.set_xticks(range(T), t.slot_names, rotation=90, fontsize=7)
         ax.set_yticks(range(H), [f"h{h}" for h in range(H)], fontsize=7)
     fig.colorbar(im, ax=axes[0].tolist(), label="support (positions)")
-    fig.suptitle(title or f"mean support over one batch of {t.length.shape[0]} states", fontsize=10)
+    fig.suptitle(title or f"mean support over one batch of {t.length.shape[0]} states", fontsize=10, y=1.06)
     paths.append(_save(fig, out / "support_batch.png"))
 
     # 2. histogram over all heads, blocks and occupied query positions
@@ -90,6 +91,21 @@ def plot_support(t: SupportTable, out: str | Path, title: str = "") -> list[Path
     fig.supxlabel("support (positions)", fontsize=9)
     fig.tight_layout()
     paths.append(_save(fig, out / "support_by_head.png"))
+
+    # 5. mean attention map (query slot x key slot) of every head over the batch
+    if t.mean_attn:
+        fig, axes = plt.subplots(len(blocks), H, figsize=(2.3 * H, 2.3 * len(blocks)), squeeze=False)
+        for i, b in enumerate(blocks):
+            for h in range(H):
+                ax = axes[i, h]
+                ax.imshow(t.mean_attn[b][h], vmin=0, vmax=1, cmap="magma")
+                ax.set_title(f"{b} h{h}", fontsize=7)
+                ax.set_xticks(range(T), t.slot_names, rotation=90, fontsize=5)
+                ax.set_yticks(range(T), t.slot_names, fontsize=5)
+        fig.supxlabel("key slot", fontsize=8)
+        fig.supylabel("query slot", fontsize=8)
+        fig.tight_layout()
+        paths.append(_save(fig, out / "attention_mean.png"))
     return paths
 
 

@@ -7,11 +7,13 @@
     s = ablation_report(model, lambda: per_op_programs(model, runs), "out/")  # ablation.csv, 3 PNGs
     print(s["text"])
 
-What is measured (slot-based evaluator): the encoder E runs on the state before each held-out step, the
-transition T on E's output conditioned on the step's op; each (net, layer) is a block. "Sequence length" is
-the number of occupied slots (status + constants + stack depth); every query attends over all S slots (the
-model uses no padding mask), so support can exceed the occupied count. Statistics over query positions use
-the occupied slots only unless a column says `_all`.
+What is measured (slot-based evaluator): E then T run on the state before each held-out step, conditioned
+on the step's op; every core Transformer inside the model is probed (today only T has attention: E encodes
+each slot on its own) and each (net, layer) is a block. "Sequence length" is the number of occupied slots
+(status + constants + stack depth); every query attends over all S slots (the model uses no padding mask),
+so support can exceed the occupied count. Statistics over query positions use the occupied slots only
+unless a column says `_all`. The summary also gives the support at the `status` and `s0` (stack top)
+queries, the two outputs of T the evaluator reads, and the key slot each of them attends to most.
 """
 from __future__ import annotations
 
@@ -76,15 +78,27 @@ def attention_report(model, steps: Steps, out: str | Path) -> dict:
                    "mean_support_all"], rows),
              _csv(out / "support_by_length.csv", ["block", "head", "occupied_slots", "mean_support", "n"], by_len)]
     files += plot_support(t, out)
-    lines = [f"attention support on {len(steps)} held-out states (occupied query slots; max {len(t.slot_names)}):",
-             f"{'block':<12}" + "".join(f"{'h' + str(h):>8}" for h in range(t.bits[t.blocks[0]].shape[1]))
-             + f"{'median':>9}"]
+    H = t.bits[t.blocks[0]].shape[1]
+    names = t.slot_names
+    reads = [q for q in ("status", "s0") if q in names]
+    lines = [f"attention support = 2**entropy on {len(steps)} held-out states (max {len(names)} slots; "
+             f"mean occupied {t.length.mean():.2f}); median over occupied queries, then at "
+             + ", ".join(f"query {q} (-> its most attended key)" for q in reads)]
     blocks = {}
     for b in t.blocks:
-        med = [float(np.median(t.values(b, h))) for h in range(t.bits[b].shape[1])]
-        blocks[b] = {"median_per_head": med, "median": float(np.median(t.values(b)))}
-        lines.append(f"{b:<12}" + "".join(f"{m:8.2f}" for m in med) + f"{blocks[b]['median']:9.2f}")
-    lines.append(f"all heads: median support {np.median(t.values()):.2f}, mean occupied slots {t.length.mean():.2f}")
+        s = t.support(b)                                                           # (N, H, T)
+        blocks[b] = {"median": float(np.median(t.values(b))), "heads": []}
+        for h in range(H):
+            d = {"median": float(np.median(t.values(b, h)))}
+            line = f"  {b + ' h' + str(h):<14}{d['median']:6.2f}"
+            for q in reads:
+                qi = names.index(q)
+                d[q] = float(np.median(s[:, h, qi]))
+                d[q + "_key"] = names[int(np.argmax(t.mean_attn[b][h, qi]))] if t.mean_attn else "?"
+                line += f"   {q}: {d[q]:5.2f} -> {d[q + '_key']:<6}"
+            blocks[b]["heads"].append(d)
+            lines.append(line)
+    lines.append(f"all heads: median support {np.median(t.values()):.2f}")
     return {"blocks": blocks, "median": float(np.median(t.values())), "files": [str(f) for f in files],
             "text": "\n".join(lines)}
 
