@@ -58,6 +58,7 @@ class TrainFieldConfig:
     data: FieldDataConfig = field(default_factory=FieldDataConfig)
     loss: FieldLossConfig = field(default_factory=FieldLossConfig)
     eval_steps: int = 4            # Euler steps per op in the validation metrics
+    threads: int = 1               # torch CPU threads (1 is fastest when cores are shared); 0 = torch's default
 
 
 def slot_labels(fa: Tensor, sa: Tensor, fb: Tensor, sb: Tensor) -> Tensor:
@@ -175,6 +176,8 @@ def build(cfg: TrainFieldConfig, lat: Latent, data_dir: str | None = None):
 
 
 def train(cfg: TrainFieldConfig, evaluator: str | Latent, data_dir: str | None = None) -> FitResult:
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
     lat = evaluator if isinstance(evaluator, Latent) else Latent.load(evaluator)
     torch.manual_seed(cfg.train.seed)
     random.seed(cfg.train.seed)
