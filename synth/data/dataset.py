@@ -182,6 +182,23 @@ class RolloutGenerator:
         return Rollout(consts, states, items)
 
 
+def codec_states(gen: "RolloutGenerator", rng: random.Random, n: int, tok: StateTokenizer,
+                 levels: Sequence[int]) -> torch.Tensor:
+    """(n, S, F) feature rows of n pseudo-states whose every value slot holds an independent random
+    value (EMPTY one time in five), at the given levels: cheap extra data for the per-slot codec."""
+    from dsl.abstract import abstracter
+
+    absf = [lambda v: v, abstracter("sign"), abstracter("type")]
+    feats = np.zeros((n, tok.n_slots, tok.n_feats), dtype=np.int64)
+    feats[:, 1:] = tok.empty_row
+    for b in range(n):
+        f, lv = absf[levels[b]], levels[b]
+        for k in range(1, tok.n_slots):
+            if rng.random() < 0.8:
+                feats[b, k] = tok.row(f(gen.value(rng, gen.type(rng))), lv)
+    return torch.from_numpy(feats)
+
+
 def item_ids(items: Sequence, op_index: dict[str, int], push_id: int) -> list[int]:
     return [op_index[x] if type(x) is str else push_id for x in items]
 

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ..core.train import FitResult, TrainConfig, fit
-from ..data.dataset import GenConfig, RolloutGenerator, ShardRollouts, collate
+from ..data.dataset import GenConfig, RolloutGenerator, ShardRollouts, codec_states, collate
 from .model import EvaluatorConfig, LatentMachine, state_loss
 
 KIND = "synth-evaluator/1"
@@ -35,11 +35,13 @@ class DataConfig:
     shard_frac: float = 0.5        # share of rollouts cut from --data shards (when given)
     max_runs: int = 200_000        # runs loaded from --data
     val_size: int = 512            # fixed validation rollouts (concrete), 0 = none
+    codec: int = 64                # extra pseudo-states of independent random values per batch (codec loss)
 
 
 @dataclass
 class LossConfig:
     rec: float = 1.0
+    codec: float = 1.0             # D(E(v)) = v on the extra random-value states
     step: float = 1.0
     roll: float = 1.0
     cons: float = 1.0
@@ -106,7 +108,14 @@ def rollout_losses(model: LatentMachine, batch: dict, w: LossConfig) -> tuple[to
     cons = F.mse_loss(zr, tgt)
     roll, roll_ok = roll.view(B, K), roll_ok.view(B, K)
     total = w.rec * rec.mean() + w.roll * roll.mean() + w.cons * cons
-    metrics = {"loss_rec": rec.mean().detach(), "loss_step": roll[:, 0].mean().detach(),
+    metrics = {}
+    if "codec" in batch:
+        cf = batch["codec"]
+        zero = torch.zeros(cf.shape[0], dtype=torch.long, device=cf.device)
+        codec, codec_ok = state_loss(model.decoder, model.encode(cf, zero), cf, zero)
+        total = total + w.codec * codec.mean()
+        metrics.update(loss_codec=codec.mean().detach(), acc_codec=codec_ok.float().mean())
+    metrics |= {"loss_rec": rec.mean().detach(), "loss_step": roll[:, 0].mean().detach(),
                "loss_roll": roll[:, 1:].mean().detach(), "loss_cons": cons.detach(),
                "acc_rec": rec_ok.float().mean(), "acc_step": roll_ok[:, 0].float().mean(),
                "acc_roll": roll_ok[:, 1:].float().mean(), "acc_roll_last": roll_ok[:, -1].float().mean()}
@@ -163,7 +172,11 @@ def build(cfg: TrainEvaluatorConfig, data_dir: str | None = None):
             src = shards if shards is not None and rng.random() < cfg.data.shard_frac else gen
             samples.append(src.rollout(rng, weights))
             levels.append(rng.choices((0, 1, 2), lv)[0])
-        return collate(samples, model.tok, gen.op_index, levels)
+        batch = collate(samples, model.tok, gen.op_index, levels)
+        if cfg.data.codec:
+            batch["codec"] = codec_states(gen, rng, cfg.data.codec, model.tok,
+                                          [rng.choices((0, 1, 2), lv)[0] for _ in range(cfg.data.codec)])
+        return batch
 
     def loss_fn(m: LatentMachine, batch: dict):
         total, metrics, step_loss = rollout_losses(m, batch, cfg.loss)
