@@ -5,8 +5,9 @@ Usage:
     python experiments/field_flow_vs_score.py --evaluator EV.pt --variants linear vp vp_eps   # three variants
 
 Each variant trains a field with the same config (synth/conf/train_field.yaml, preset `field=small` unless
---preset) except its path: `linear` (flow matching on straight paths, velocity target), `vp` (the core's
-variance-preserving cosine path, denoiser x1 target), `vp_eps` (same path, noise/eps target). Runs go to
+--preset) except its path: `linear` (flow matching on straight paths, x1 prediction), `vp` (the core's
+variance-preserving cosine path, denoiser x1 target), `vp_eps` (same path, noise/eps target). All start from
+the evaluator's transition weights (model.warm_start). Runs go to
 runs/field_cmp_<variant> and resume if killed. Then every variant is evaluated on the same held-out records
 (<= 4 ops) with Euler at several steps per op and with rk4; the plot shows exact match after 1 op and after
 2-4 ops against steps, and the validation curve during training. Writes experiments/figures/
@@ -27,8 +28,8 @@ from synth.field.evaluate import evaluate, load_records
 from synth.field.train import TrainFieldConfig, export, train
 
 FIG = Path(__file__).resolve().parent / "figures"
-VARIANTS = {"linear": ["model.path=linear"], "vp": ["model.path=vp", "model.vp_target=x1"],
-            "vp_eps": ["model.path=vp", "model.vp_target=eps"]}
+VARIANTS = {"linear": ["model.path=linear", "model.target=x1"], "vp": ["model.path=vp", "model.target=x1"],
+            "vp_eps": ["model.path=vp", "model.target=eps"]}
 
 
 def per_group(rep: dict, recs: list[dict]) -> tuple[float, float]:

@@ -54,7 +54,8 @@ def random_field(lat, path="linear", seed=0) -> FieldModel:
     torch.manual_seed(seed)
     fm = FieldModel(FieldConfig(d_model=32, n_heads=2, n_layers=1, time_dim=16, path=path), lat.n_ops,
                     lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
-    torch.nn.init.normal_(fm.out.weight, std=0.2)         # zero-initialised: make the field do something
+    torch.nn.init.normal_(fm.fix.weight, std=0.2)         # zero-initialised: make the field do something
+    torch.nn.init.normal_(fm.time_mlp[2].weight, std=0.2)
     for blk in fm.net.blocks:
         torch.nn.init.normal_(blk.ada.weight, std=0.2)
     return fm.eval()
@@ -86,7 +87,8 @@ def test_field_lowers_its_loss(lat):
 @pytest.mark.parametrize("path", ["linear", "vp"])
 def test_trained_field_moves_toward_target(lat, path):
     """Overfit a few transitions; integrating them from E(x) must end much closer to E(op(x))."""
-    cfg = tiny_cfg("loss.dec=0", "loss.roll=0", "loss.metric=0", "loss.noise_p=0", f"model.path={path}")
+    cfg = tiny_cfg("loss.dec=0", "loss.roll=0", "loss.metric=0", "loss.noise_p=0", f"model.path={path}",
+                   "model.warm_start=false")
     torch.manual_seed(0)
     fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
     src = FieldBatches("small", cfg.data, lat.tok)
@@ -104,15 +106,15 @@ def test_trained_field_moves_toward_target(lat, path):
         z0, z1 = Z[:, :3].flatten(0, 1), Z[:, 1:].flatten(0, 1)
         ops = batch["ops"].flatten()[:, None]
         lit = lat.push_vec(batch["lit"].flatten(0, 1))[:, None]
-        end = integrate_ops(fm, z0, ops, 0.0, *(("rk4", 8) if path == "linear" else ("euler", 32)), lit_vec=lit)
+        end = integrate_ops(fm, z0, ops, 0.0, *(("euler", 4) if path == "linear" else ("euler", 8)), lit_vec=lit)
     before, after = (z0 - z1).norm(dim=(1, 2)), (end - z1).norm(dim=(1, 2))
     moved = before > 1e-3                                            # transitions that change the state
     assert moved.sum() >= 6
     if path == "linear":
         assert after[moved].sum() < 0.35 * before[moved].sum(), (before, after)
         assert (after[moved] < 0.5 * before[moved]).float().mean() >= 0.7, (before, after)
-    else:  # the VP path's ODE is stiff near t = 1 and curved: it gets there less precisely
-        assert after[moved].mean() < 0.65 * before[moved].mean(), (before, after)
+    else:  # the VP path's ODE is curved and stiff near t = 1: it gets there far less precisely
+        assert torch.isfinite(after).all() and after[moved].mean() < 0.8 * before[moved].mean(), (before, after)
 
 
 def test_composition_matches_op_by_op(lat):
@@ -123,11 +125,11 @@ def test_composition_matches_op_by_op(lat):
         z = z0
         for k in range(ops.shape[1]):
             z = integrate_ops(fm, z, ops[:, k:k + 1], 0.0, "rk4", 3)
-            assert torch.allclose(z, whole[k + 1], atol=1e-5)
+            assert torch.allclose(z, whole[k + 1], rtol=1e-4, atol=1e-4)
         # one ODE over [0, L] (Euler: every step inside one op's segment) equals the segment-wise solve
         one_ode = integrate(program_velocity(fm, ops), z0, t0=0.0, t1=3.0, method="euler", steps=9)
         seg = integrate_ops(fm, z0, ops, 0.0, "euler", 3)
-    assert torch.allclose(one_ode, seg, atol=1e-4)
+    assert torch.allclose(one_ode, seg, rtol=1e-4, atol=1e-4)
     assert (whole[-1] - z0).abs().max() > 1e-2                       # the field did move the state
 
 
@@ -187,6 +189,8 @@ def test_slot_labels_and_perturb(lat):
 def test_unknown_options_are_loud():
     with pytest.raises(ValueError, match="linear, vp"):
         FieldConfig(path="diffusion")
+    with pytest.raises(ValueError, match="x1, eps"):
+        FieldConfig(path="vp", target="velocity")
     with pytest.raises(UserError):
         tiny_cfg("model.nope=1")
 
@@ -215,7 +219,7 @@ def test_train_and_eval_commands_end_to_end(ev_path, tmp_path, capsys):
     assert rep["records"] == 13 and rep["skipped"] == 1
     assert 0.0 <= rep["exact_match"] <= 1.0 and 0.0 <= rep["metric_top1"] <= 1.0
     assert set(rep["per_length"]) == {"1", "2", "3"} and "push" in rep["per_op"]
-    assert "last op" in cap.err
+    assert "1-op" in cap.err and set(rep["one_op"]) <= set(rep["per_op"])
     assert main(["eval-field", "--traces", str(runs), "--checkpoint", str(exp), "--evaluator", str(ev_path),
                  "--solver", "nope"]) == 2
 
@@ -232,3 +236,17 @@ def test_load_field_refuses_other_evaluator(ev_path, tmp_path):
                                           dec_hidden=32), "small")
     with pytest.raises(UserError, match="trained on evaluator"):
         load_field(exp, Latent(other))
+
+
+def test_warm_start_one_euler_step_is_the_evaluator_transition(lat):
+    """Warm-started from the evaluator, one Euler step per op (x1 form) is exactly its latent rollout."""
+    cfg = tiny_cfg()
+    fm, _, _, _ = build(cfg, lat)
+    assert cfg.model.warm_start and cfg.model.d_model == lat.dim
+    z0, ops = z_and_ops(lat, B=5, L=2)
+    with torch.no_grad():
+        mine = integrate_ops(fm, z0, ops, 0.5, "euler", 1)
+        ref = z0
+        for k in range(ops.shape[1]):
+            ref = lat.machine.transition(ref, ops[:, k], None, torch.full((5,), 0.5))
+    assert torch.allclose(mine, ref, atol=1e-5)

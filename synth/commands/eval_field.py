@@ -6,9 +6,10 @@
 
 --traces is a JSON Lines file of SPEC §7 records (.jsonl or .jsonl.gz) or a `synth generate-data`
 directory. The per-op table goes to stderr; the last stdout line is
-{"records": N, "exact_match": x, "per_op": {...}, "per_length": {...}, "metric_top1": y, ...}
-(per_op groups records by their program's last item; metric_top1: the learned metric ranks the true final
-state first among 10 candidates, measured from the integrated latent). See synth.field.evaluate.
+{"records": N, "exact_match": x, "per_op": {...}, "per_length": {...}, "one_op": {...}, "metric_top1": y, ...}
+(per_op: every record containing the op; one_op: the one-item records, as in `synth eval-evaluator`;
+metric_top1: the learned metric ranks the true final state first among 10 candidates, measured from the
+integrated latent). See synth.field.evaluate.
 """
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ compare the decoded final stack (or error kind) with the record's `result` at th
 its class). Records that do not parse, or whose result is `syntax`, are skipped (counted in `skipped`).
 
 report = {"records": N, "exact_match": x, "per_op": {op: x}, "per_length": {L: x}, "metric_top1": y, ...}
-  per_op      exact match of the records grouped by their program's LAST item (op name, or "push")
+  per_op      exact match over every record containing the op (once per record; literals count as "push")
+  one_op      exact match over the one-item records, per op (the same grouping as `synth eval-evaluator`)
   per_length  grouped by program length (items)
   metric_top1 the learned metric, measured from the integrated latent, ranks E(true final state) strictly
               first among 10 candidates: the truth, near misses of it (synth.field.data.perturb) and the
@@ -68,12 +69,11 @@ def load_records(path: str | Path, limit: int | None = None) -> list[dict]:
 
 class Case:
     """One parsed record: code, start and final State (concrete)."""
-    __slots__ = ("code", "start", "final", "last")
+    __slots__ = ("code", "start", "final", "names")
 
     def __init__(self, code: tuple, start: State, final: State):
         self.code, self.start, self.final = code, start, final
-        last = code[-1] if code else None
-        self.last = "(empty)" if last is None else last if type(last) is str else "push"
+        self.names = sorted({it if type(it) is str else "push" for it in code})
 
 
 def parse_case(rec: dict, profile) -> Case | None:
@@ -174,7 +174,9 @@ def evaluate(field, records: list[dict], solver: str = "euler", steps: int = 4, 
                 zq[idx[s + j]] = z[j]
     seconds = time.perf_counter() - t0
     report = {"records": len(cases), "exact_match": sum(ok) / len(cases),
-              "per_op": _group(cases, ok, lambda c: c.last), "per_length": _group(cases, ok, lambda c: str(len(c.code))),
+              "per_op": _group(cases, ok, lambda c: c.names),
+              "per_length": _group(cases, ok, lambda c: [str(len(c.code))]),
+              "one_op": _group(cases, ok, lambda c: c.names if len(c.code) == 1 else []),
               "skipped": len(records) - len(cases), "level": ("concrete", "sign", "type")[lv], "solver": solver,
               "steps": steps, "seconds": round(seconds, 3)}
     if metric:
@@ -199,12 +201,14 @@ def _items(chunk: list[Case], lat, lv: int) -> tuple[torch.Tensor, torch.Tensor]
     return ops, lit
 
 
-def _group(cases: list[Case], ok: list[bool], key) -> dict[str, float]:
+def _group(cases: list[Case], ok: list[bool], keys) -> dict[str, float]:
+    """Exact match per group; keys(case) lists the groups a case belongs to."""
     tot: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for c, o in zip(cases, ok):
-        t = tot[key(c)]
-        t[0] += o
-        t[1] += 1
+        for k in keys(c):
+            t = tot[k]
+            t[0] += o
+            t[1] += 1
     order = sorted(tot, key=lambda k: (len(k), k)) if all(k.isdigit() for k in tot) else sorted(tot)
     return {k: round(tot[k][0] / tot[k][1], 4) for k in order}
 
@@ -239,6 +243,7 @@ def format_table(report: dict) -> str:
              f"exact match {report['exact_match']:.4f}" +
              (f"   metric top-1 of 10: {report['metric_top1']:.4f}" if "metric_top1" in report else ""),
              "per length: " + "  ".join(f"{k}: {v:.3f}" for k, v in report["per_length"].items()),
-             f"{'last op':<14}{'exact':>8}"]
-    lines += [f"{k:<14}{v:>8.3f}" for k, v in report["per_op"].items()]
+             f"{'op':<14}{'1-op':>8}{'any':>8}"]
+    one = report.get("one_op", {})
+    lines += [f"{k:<14}{(f'{one[k]:.3f}' if k in one else '-'):>8}{v:>8.3f}" for k, v in report["per_op"].items()]
     return "\n".join(lines)

@@ -4,8 +4,9 @@
     result = train(cfg, evaluator="synth/pretrained/evaluator_small.pt", data_dir=None)
     # writes cfg.train.out_dir/{checkpoint.pt, metrics.csv}; load it with synth.field.load_field
 
-Losses on one batch of K-item rollouts (synth.field.data), all latents from the frozen encoder E:
-  flow    the core path's regression (linear: velocity x1 - x0; vp: eps) at a uniform t on every
+The field starts from the evaluator's transition weights (model.warm_start, synth.field.model). Losses on
+one batch of K-item rollouts (synth.field.data), all latents from the frozen encoder E:
+  flow    the core path's regression (FieldModel.regression_target: x1, or velocity, or eps) at a uniform t on every
           transition (x0, x1) = (E(x_k) [+ noise], E(x_{k+1})), conditioned on (op, t, alpha)
   dec     the evaluator decoder's cross-entropy of the one-shot end point estimate (FieldModel.endpoint)
           against x_{k+1} (vp with the eps target: weighted by alpha(t)^2, where the estimate is reliable)
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -95,11 +96,11 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
     cond = fm.op_cond(ops.flatten(), lit_vec.flatten(0, 1))
     al = alpha[:, None].expand(B, K).flatten()
     out = fm.raw(t, s.xt, cond, al)
-    flow = regression_loss(out, s.target)
+    flow = regression_loss(out, fm.regression_target(s))
     x1_hat = fm.endpoint(t, s.xt, out)                                                   # (BK, S, C)
     tgt_f, tgt_s = feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)
     dec, dec_ok = lat.state_loss(x1_hat, tgt_f, tgt_s)
-    dw = torch.ones_like(t) if fm.cfg.path == "linear" or fm.cfg.vp_target == "x1" else fm.path.coefficients(t)[0].pow(2)
+    dw = torch.ones_like(t) if fm.cfg.path == "linear" or fm.cfg.target == "x1" else fm.path.coefficients(t)[0].pow(2)
     total = w.flow * flow + w.dec * (dw * dec).mean()
     metrics = {"flow": flow.detach(), "dec": dec.mean().detach(), "acc_end": dec_ok.float().mean()}
 
@@ -160,7 +161,13 @@ def build(cfg: TrainFieldConfig, lat: Latent, data_dir: str | None = None):
     """(model, get_batch, loss_fn, eval_fn) for `fit`."""
     if lat.profile.name != cfg.profile:
         raise ValueError(f"evaluator is for profile {lat.profile.name!r}, config says {cfg.profile!r}")
+    if cfg.model.warm_start:                     # the transition's sizes, so its weights fit
+        ec = lat.machine.cfg
+        cfg.model = replace(cfg.model, d_model=lat.dim, n_heads=ec.n_heads, n_layers=ec.trans_layers,
+                            mlp_ratio=ec.mlp_ratio, pos=ec.pos)
     fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
+    if cfg.model.warm_start and not fm.warm_start(lat.machine):
+        raise ValueError("model.warm_start: no evaluator weight fits the field; set model.warm_start=false")
     src = FieldBatches(cfg.profile, cfg.data, lat.tok, data_dir)
     val = src.validation(cfg.train.seed)
 
