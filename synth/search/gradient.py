@@ -43,6 +43,7 @@ from dsl.profiles import Profile
 from dsl.tasks import Task
 
 from .base import SearchResult, register_method, unsolved, verify
+from .bidir import Meet, code_text
 from .space import TaskSpace
 
 
@@ -70,12 +71,27 @@ class GradientConfig:
     beam: int = 16                       # programs per restart from the beam
     const_topk: int = 3                  # values per free constant tried with beam programs
     sweep: bool = True                   # try every int for the free constants of the best skeletons
-    sweep_top: int = 4                   # skeletons swept per decode
+    sweep_top: int = 8                   # skeletons swept per decode (best sign-level reward, short first)
+    fit_constants: bool = True           # sampled skeletons get their first free constant fitted on example 0
+    fit_per_step: int = 48               # new skeletons fitted per step (each costs one run per int value)
+    meet: bool = True                    # complete sampled prefixes with tails found backward (synth/search/bidir.py)
+    meet_depth: int = 3
+    meet_budget: float = 0.1             # share of the time limit the backward goals may take to build
     solver: str = "euler"                # field executor: ODE solver, steps per op, mixing
     solver_steps: int = 2
     mix: str = "embedding"
     threads: int = 1                     # torch CPU threads
+    clock: str = "wall"                  # time limit in "wall" time or this process's "cpu" time
     seed: int = 0
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def get_clock(name: str):
+    if name not in CLOCKS:
+        raise ValueError(f"unknown clock {name!r}; choose one of {', '.join(CLOCKS)}")
+    return CLOCKS[name]
 
 
 def _schedule(points, frac: float) -> float:
@@ -128,7 +144,8 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
     """The search loop (module docstring). `prior_out`, when given, receives the final distributions
     (`theta` (R, L, V) logits, `q` (R, n_free, n_int), the TaskSpace `space`, `best` samples) for the hybrid."""
     import torch
-    t0 = time.perf_counter()
+    clock = get_clock(cfg.clock)
+    t0 = clock()
     deadline = t0 + time_limit
     nfree = task.free_constants if task.free_constants is not None else cfg.free_constants
     sp = TaskSpace(task, p, nfree, cfg.literals, cfg.slots, mask=cfg.mask)
@@ -142,15 +159,20 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
     swept: set = set()
 
     def found(prog, consts):
+        prog = sp.simplify(prog, consts)
         code, full, text = sp.solution(prog, consts)
         if verify(task, code, full, p):
-            return SearchResult(task.name, True, text, full, time.perf_counter() - t0, "gradient", cand)
+            return SearchResult(task.name, True, text, full, clock() - t0, "gradient", cand)
         return None
 
     if sp.matches(sp.inputs):
         res = found((), (0,) * nf)
         if res:
             return res
+    meet = Meet(task, p, cfg.literals, nfree, cfg.meet_depth, deadline=t0 + cfg.meet_budget * time_limit,
+                clock=clock) if cfg.meet else None
+    meet = meet if meet is not None and meet.ok else None
+    met_seen: set = set()
     ex = executor if executor is not None and executor.profile == p and cfg.latent_weight > 0 else None
     plan = ex.plan(sp) if ex is not None else None
     static = torch.from_numpy(sp.slot_masks()) if cfg.mask else torch.ones(L, V, dtype=torch.bool)
@@ -168,8 +190,9 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
     opt = _Adam([theta, phi], cfg.lr)
     best_r = np.zeros(R)
     pool: dict = {}        # skeleton -> best sign-level reward seen (candidates for the constant sweep)
+    fitted: dict = {}      # skeleton -> (free values fitted on example 0, final state)
     step = 0
-    while time.perf_counter() < deadline:
+    while clock() < deadline:
         frac = (step % cfg.cycle_steps) / cfg.cycle_steps
         alpha = _schedule(cfg.alphas, frac) if cfg.anneal else 0.0
         tau = _lerp(cfg.tau, frac)
@@ -189,6 +212,7 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
         lp_np = logp.detach().numpy()
         q_np = q.detach().numpy()
         all_progs, all_allowed, adv, vals_all, rs = [], [], [], [], []
+        n_fit = [0]
         for r in range(R):
             n = cfg.samples
             if nf:
@@ -197,8 +221,38 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
             else:
                 vals = np.zeros((n, 0), dtype=np.int64)
             consts = [tuple(int(v) + p.int_min for v in row) for row in vals]
-            progs, allowed, finals = sp.sample(lp_np[r], n, rng, consts, cfg.explore)
+            hits = []
+
+            def visit(b, t, state, prefix):
+                if state not in met_seen:
+                    met_seen.add(state)
+                    if meet.check(state, len(sp.free_used(prefix))):
+                        hits.append((b, t))
+            progs, allowed, finals = sp.sample(lp_np[r], n, rng, consts, cfg.explore, visit if meet else None)
             cand += n
+            for b, t in hits:
+                res = _complete(sp, task, p, meet, progs[b, :t + 1], consts[b], t0, clock)
+                if res:
+                    _export(prior_out, theta, q, sp, pool)
+                    res.candidates = cand
+                    return res
+            if nf and cfg.fit_constants:      # choose the first used free constant of each skeleton on example 0
+                order = np.argsort(-q_np[r, :nf], axis=-1) + p.int_min                            # (nf, n_int)
+                for b in range(n):
+                    key = sp.strip(progs[b])
+                    used = sp.free_used(key)
+                    if not used:
+                        continue
+                    hit = fitted.get(key)
+                    if hit is None:
+                        if n_fit[0] >= cfg.fit_per_step:
+                            continue
+                        n_fit[0] += 1
+                        cs, fin, runs = sp.fit_constant(key, consts[b], used[0], order[used[0]])
+                        cand += runs
+                        hit = fitted[key] = (cs, fin)
+                    consts[b], finals[b] = hit
+                    vals[b] = np.array(hit[0]) - p.int_min
             rew = np.array([sp.reward(f, alpha) for f in finals])
             for b, f in enumerate(finals):
                 if f is not None and sp.matches(f):
@@ -243,9 +297,9 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
         if loss.requires_grad:
             opt.step(torch.autograd.grad(loss, [theta, phi], allow_unused=True))
         step += 1
-        if step % cfg.decode_every == 0 or time.perf_counter() >= deadline:
+        if step % cfg.decode_every == 0 or clock() >= deadline:
             res, n_run = _decode(sp, task, p, cfg, logp.detach(), q.detach(), tried, swept, pool, found,
-                                 deadline)
+                                 deadline, clock)
             cand += n_run
             if res:
                 _export(prior_out, theta, q, sp, pool)
@@ -260,7 +314,7 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
             opt.reset(worst)
             best_r[worst] = 0
     _export(prior_out, theta, torch.softmax(phi.detach(), -1), sp, pool)
-    return unsolved(task, time.perf_counter() - t0, "gradient", cand)
+    return unsolved(task, clock() - t0, "gradient", cand)
 
 
 class _Adam:
@@ -294,6 +348,19 @@ class _Adam:
             t[rows] = 0
 
 
+def _complete(sp: TaskSpace, task, p, meet, prefix, consts, t0, clock):
+    """Verify prefix + each backward tail its final state meets; the first verified as a SearchResult."""
+    code, full, text = sp.solution(prefix, consts)
+    state = sp.run(sp.strip(prefix), consts)
+    if state is None:
+        return None
+    for tail, extra in meet.check(state, len(full) - len(sp.given)):
+        if verify(task, code + list(tail), full + list(extra), p):
+            return SearchResult(task.name, True, " ".join(x for x in (text, code_text(tail)) if x),
+                                full + list(extra), clock() - t0, "gradient", 0)
+    return None
+
+
 def _export(prior_out, theta, q, sp, pool):
     if prior_out is not None:
         prior_out.update(theta=theta.detach().clone(), q=q.detach().clone(), space=sp, pool=dict(pool))
@@ -308,7 +375,7 @@ def _beam(logp: np.ndarray, k: int) -> list[tuple]:
     return [seq for _, seq in beam]
 
 
-def _decode(sp: TaskSpace, task, p, cfg, logp, q, tried: set, swept: set, pool: dict, found, deadline):
+def _decode(sp: TaskSpace, task, p, cfg, logp, q, tried: set, swept: set, pool: dict, found, deadline, clock):
     """Beam programs with the top values of q, then constant sweeps of the best skeletons."""
     n_run = 0
     R = logp.shape[0]
@@ -342,9 +409,10 @@ def _decode(sp: TaskSpace, task, p, cfg, logp, q, tried: set, swept: set, pool: 
                         pool[prog] = sg
     if nf and cfg.sweep and pool:
         order_q = [np.argsort(-q[:, j].mean(0).numpy()) + p.int_min for j in range(nf)]
-        best = sorted((k for k in pool if k not in swept), key=lambda k: -pool[k])[:cfg.sweep_top]
+        best = sorted((k for k in pool if k not in swept), key=lambda k: (-pool[k] + 0.05 * len(k), k))
+        best = best[:cfg.sweep_top]
         for prog in best:
-            if time.perf_counter() >= deadline:
+            if clock() >= deadline:
                 break
             swept.add(prog)
             used = sp.free_used(prog)
@@ -367,3 +435,4 @@ _method("field", executor="field")
 _method("gradient_noanneal", anneal=False)
 _method("gradient_nomask", mask=False)
 _method("gradient_nolatent", latent_weight=0.0)
+_method("gradient_nomeet", meet=False)

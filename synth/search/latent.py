@@ -14,8 +14,8 @@ distribution q over the profile's ints: its constant slot is embedded as the q-w
 embeddings of every int (so gradients reach q). The field integrates the mixed fields of the ops (weights of
 skip and literals give no velocity) and decodes with its evaluator.
 
-The soft constant slots and soft literals use the evaluator's modules (embed, slot, status_emb, encoder,
-op_emb, lit_proj, level_vec, the transition); `check()` compares them once with the evaluator's own encode /
+The soft constant slots and soft literals use the evaluator's modules (encode_rows: each slot is encoded on
+its own; op_emb, lit_proj, level_vec, the routing table `route` and `_step`); `check()` compares them once with the evaluator's own encode /
 step_items on one-hot inputs and turns a feature off (with a note in `.notes`) if they disagree, so a change
 inside the evaluator degrades the search instead of silently corrupting it.
 """
@@ -50,6 +50,7 @@ def make_executor(kind: str, checkpoint: str | None = None, **kw) -> "Executor":
 class Plan:
     op_map: Tensor       # (V, n_ops) item -> evaluator op weights (rows of ops/constants are one-hot)
     lit_rows: Tensor     # (n_lit, F) literal rows
+    lit_z: Tensor | None # (n_lit, C) their latents (when soft literals are on)
     lit_ids: Tensor      # (n_lit,) item ids of the literals
     skip: int
 
@@ -62,6 +63,7 @@ class Executor:
         self.solver, self.solver_steps, self.mix = solver, solver_steps, mix
         self.notes: list[str] = []
         self.soft_consts = self.soft_lits = True
+        self._cache: dict = {}
         ints = [int(v) for v in range(self.profile.int_min, self.profile.int_max + 1)]
         self._int_rows = {lv: torch.from_numpy(np.stack([self.tok.row(abstract(v, lv), k) for v in ints]))
                           for k, lv in enumerate(("concrete", "sign", "type"))}        # level -> (n_int, F)
@@ -72,39 +74,46 @@ class Executor:
         return "field" if self.field is not None else "evaluator"
 
     # ---- adapters over the evaluator's modules (verified by check) ---------------------------------------
-    def _int_embeddings(self, level: str) -> Tensor:
-        return self.m.embed(self._int_rows[level].to(self.ev.device))            # (n_int, C)
+    def _int_latents(self, level: str) -> Tensor:
+        """(n_int, C): the latent of every int's slot at `level` (the encoder sees each slot on its own);
+        computed once (the model is frozen)."""
+        hit = self._cache.get(level)
+        if hit is None:
+            with torch.no_grad():
+                hit = self._cache[level] = self.m.encode_rows(self._int_rows[level].to(self.ev.device))
+        return hit
+
 
     def _encode_soft(self, feats: Tensor, status: Tensor, slots: list[int], q: Tensor | None,
                      level: str = "concrete") -> Tensor:
-        """Like machine.encode, with value slots `slots` (indices into the S-1 value slots) embedded as
-        q-mixtures of every int's slot embedding at `level`: q (B, len(slots), n_int)."""
-        m = self.m
-        x = m.embed(feats[:, 1:])                                                 # (B, S-1, C)
+        """machine.encode, with value slots `slots` (indices into the S-1 value slots) replaced by the
+        q-mixture of every int's latent: q (B, len(slots), n_int)."""
+        z = self.m.encode(feats, status)                                          # (B, S, C)
         if slots and q is not None:
-            e = self._int_embeddings(level)                                       # (n_int, C)
-            mixed = q.to(e.dtype) @ e                                             # (B, k, C)
-            x = x.clone()
-            x[:, slots] = mixed
-        x = torch.cat([m.status_emb(status)[:, None], x], dim=1) + m.slot         # (B, S, C)
-        return m.encoder(x)
+            mixed = q.to(z.dtype) @ self._int_latents(level)                      # (B, k, C)
+            z = z.clone()
+            z[:, [1 + s for s in slots]] = mixed
+        return z
 
-    def _cond(self, w_ops: Tensor, w_lit: Tensor | None, lit_rows: Tensor | None) -> Tensor:
-        """Conditioning vector of a mixed item: ops (B, n_ops), literals (B, n_lit) -> (B, C)."""
+    def _soft_items(self, z: Tensor, w_ops: Tensor, w_lit: Tensor | None, lit_z: Tensor | None,
+                    alpha: Tensor) -> Tensor:
+        """One transition for a mixed item: ops (B, n_ops) and literal pushes (B, n_lit), rows sum to 1.
+        The conditioning and the stack routing are the w-mixes of the items' (a literal: `push` with the
+        literal's latent; several literals: their w-mixed latent)."""
         m = self.m
-        cond = w_ops @ m.op_emb.weight[:m.n_ops]
-        if w_lit is not None and w_lit.shape[1]:
-            lv = m.lit_proj(m.embed(lit_rows))                                    # (n_lit, C)
-            cond = cond + w_lit.sum(1, keepdim=True) * m.op_emb.weight[m.push_id] + w_lit @ lv
-        return cond
-
-    def _transition(self, z: Tensor, cond: Tensor, alpha: Tensor) -> Tensor:
-        m = self.m
-        step = getattr(m, "_step", None) or getattr(m, "_apply_cond")
-        return step(z, cond + m.level_vec(alpha))
+        if w_lit is None or not w_lit.shape[1]:
+            return self.ev.step(z, w_ops, alpha)
+        # lit_z: (n_lit, C) the literals' latents
+        wl = w_lit.sum(1, keepdim=True)                                           # (B, 1)
+        lz = (w_lit @ lit_z) / wl.clamp_min(1e-6)                                 # (B, C)
+        cond = (w_ops @ m.op_emb.weight[:m.n_ops] + wl * m.op_emb.weight[m.push_id] + wl * m.lit_proj(lz)
+                + m.level_vec(alpha))
+        route = torch.einsum("bk,kds->bds", w_ops, m.route[:m.n_ops]) + wl[:, :, None] * m.route[m.push_id]
+        return m._step(z, cond, route, lz)
 
     def check(self) -> None:
-        """Compare the adapters with the evaluator's own methods on one-hot inputs."""
+        """Compare the adapters with the evaluator's own methods on one-hot inputs; a mismatch (or a missing
+        module) turns the feature off, with a note."""
         from ..data.tokenizer import State
         try:
             with torch.no_grad():
@@ -122,13 +131,11 @@ class Executor:
         try:
             with torch.no_grad():
                 z = self.ev.encode([State((), (3,))])
-                ref = self.ev.step_items(z, [(7,)], 0)
+                a = torch.zeros(1)
+                ref = self.ev.step_items(z, [(7,)], a)
                 row = torch.from_numpy(self.tok.row(7, 0)[None].copy())
-                w_ops = torch.zeros(1, self.m.n_ops)
-                got = self._transition(z, self._cond(w_ops, torch.ones(1, 1), row), torch.zeros(1))
-                ref2 = self.ev.step(z, torch.eye(self.m.n_ops)[:1], torch.zeros(1))
-                got2 = self._transition(z, self._cond(torch.eye(self.m.n_ops)[:1], None, None), torch.zeros(1))
-                if not (torch.allclose(ref, got, atol=1e-4) and torch.allclose(ref2, got2, atol=1e-4)):
+                got = self._soft_items(z, torch.zeros(1, self.m.n_ops), torch.ones(1, 1), self.m.encode_rows(row), a)
+                if not torch.allclose(ref, got, atol=1e-4):
                     raise ValueError("transition mismatch")
         except Exception as e:  # noqa: BLE001
             self.soft_lits = False
@@ -147,7 +154,11 @@ class Executor:
                 lit_rows.append(self.tok.row(it.value, 0))
         rows = torch.from_numpy(np.stack(lit_rows)) if lit_rows else torch.zeros(0, self.tok.n_feats,
                                                                                   dtype=torch.long)
-        return Plan(op_map, rows, torch.tensor(lit_ids, dtype=torch.long), sp.SKIP)
+        lit_z = None
+        if lit_rows and self.soft_lits:
+            with torch.no_grad():
+                lit_z = self.m.encode_rows(rows.to(self.ev.device))
+        return Plan(op_map, rows, lit_z, torch.tensor(lit_ids, dtype=torch.long), sp.SKIP)
 
     def encode(self, sp: TaskSpace, R: int, q: Tensor | None, alpha: float, free_vals=None) -> Tensor:
         """Z0 (R E, S, C) of every example for R restarts; free constants as q (R, n_free, n_int) mixtures
@@ -179,13 +190,11 @@ class Executor:
             move = w_ops if w_lit is None else w_ops  # literal weight: no velocity (treated like skip)
             return self.field.integrate_program(z, move, solver=self.solver, steps=self.solver_steps,
                                                 alpha=a, mix=self.mix)
-        rows = plan.lit_rows.to(z.device)
         for t in range(L):
             keep = w_skip[:, t]
-            if w_lit is not None and self.soft_lits:
+            if w_lit is not None and plan.lit_z is not None:
                 mass = (1 - keep).clamp_min(1e-6)[:, None]
-                cond = self._cond(w_ops[:, t] / mass, w_lit[:, t] / mass, rows)
-                nxt = self._transition(z, cond, a)
+                nxt = self._soft_items(z, w_ops[:, t] / mass, w_lit[:, t] / mass, plan.lit_z, a)
             else:
                 mass = w_ops[:, t].sum(-1, keepdim=True).clamp_min(1e-6)
                 keep = 1 - mass[:, 0]

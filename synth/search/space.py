@@ -239,10 +239,10 @@ class TaskSpace:
 
     # ---- sampling -------------------------------------------------------------------------------------
     def sample(self, logp: np.ndarray, n: int, rng: np.random.Generator, consts: Sequence[tuple],
-               eps: float = 0.05):
+               eps: float = 0.05, visit=None):
         """Draw n programs from per-slot log-probabilities logp (L, V) under the dynamic type mask.
         consts: n tuples of free values. Returns (progs (n, L) int array, allowed (n, L, V) bool, finals
-        list of final states or None)."""
+        list of final states or None). visit(b, t, state, prefix), when given, sees every intermediate state."""
         L, V = logp.shape
         progs = np.full((n, L), self.SKIP, dtype=np.int64)
         allowed_all = np.zeros((n, L, V), dtype=bool)
@@ -275,10 +275,12 @@ class TaskSpace:
                 if sig is None:
                     state = self.run((i,), cs, state)
                     sig = sig_of(state) if state is not None else None
-                    continue
-                state = self.step_fn(i, cs)(state)
-                o = outs[i]
-                sig = (o if o is not None else sig_of(state)) if state is not None else None
+                else:
+                    state = self.step_fn(i, cs)(state)
+                    o = outs[i]
+                    sig = (o if o is not None else sig_of(state)) if state is not None else None
+                if visit is not None and state is not None:
+                    visit(b, t, state, progs[b, :t + 1])
             finals.append(state)
         return progs, allowed_all, finals
 
@@ -319,6 +321,37 @@ class TaskSpace:
                 break
         return found
 
+    def fit_constant(self, prog: Sequence[int], consts: tuple, j: int, order: Sequence[int] | None = None):
+        """Choose free constant j of prog on example 0: (consts, final state, runs). The first value (in
+        `order`, default every int) under which example 0 matches and then every example does; else one
+        under which example 0 matches; else the value whose example-0 result scores best (concrete reward)."""
+        vals = self.int_values if order is None else order
+        ex0 = (self.inputs[0],)
+        best, best_r, runs, first_hit = None, -1.0, 0, None
+        out0 = self.outs[:1]
+        for v in vals:
+            cs = tuple(consts[:j]) + (int(v),) + tuple(consts[j + 1:])
+            st = self.run(prog, cs, state=ex0)
+            runs += 1
+            if st is None:
+                continue
+            if self._match_one(st[0], 0):
+                full = self.run(prog, cs)
+                runs += 1
+                if self.matches(full):
+                    return cs, full, runs
+                if first_hit is None:
+                    first_hit = (cs, full)
+            elif first_hit is None:
+                r = _reward_one(st[0], out0[0], self.exact)
+                if r > best_r:
+                    best, best_r = cs, r
+        if first_hit is not None:
+            return first_hit[0], first_hit[1], runs
+        if best is None:
+            return tuple(consts), None, runs
+        return best, self.run(prog, best), runs + 1
+
     def _match_one(self, s, e: int) -> bool:
         o = self.outs[e]
         top = s if self.exact else s[len(s) - len(o):]
@@ -346,5 +379,38 @@ class TaskSpace:
                 text.append(it.text)
         return code, list(self.given) + [consts[j] for j in used], " ".join(text)
 
+    def simplify(self, prog: Sequence[int], consts: tuple) -> tuple:
+        """A shorter program solving every example, by deleting segments of 1..3 items while it still
+        matches (each deletion re-run on the machine); the input program itself when nothing can go."""
+        prog = self.strip(prog)
+        changed = True
+        while changed and prog:
+            changed = False
+            for n in (3, 2, 1):
+                for j in range(len(prog) - n + 1):
+                    shorter = prog[:j] + prog[j + n:]
+                    if self.matches(self.run(shorter, consts)):
+                        prog, changed = shorter, True
+                        break
+                if changed:
+                    break
+        return prog
+
     def strip(self, prog: Sequence[int]) -> tuple:
         return tuple(int(i) for i in prog if i != self.SKIP)
+
+
+def _reward_one(s, o, exact: bool) -> float:
+    """Concrete closeness of one final stack to one output (types, then values; ints by distance)."""
+    if len(s) < len(o) or (exact and len(s) != len(o)):
+        return 0.0
+    tot = 0.0
+    for x, y in zip(s[len(s) - len(o):], o):
+        if type(x) is not type(y):
+            continue
+        tot += 1.0
+        if x == y:
+            tot += 1.0
+        elif type(x) is int:
+            tot += 1.0 / (1.0 + abs(x - y))
+    return tot / (2 * max(1, len(o)))

@@ -1,0 +1,348 @@
+"""Hybrid search: complete breadth-first enumeration whose order inside each length comes from a neural prior.
+
+    from synth.search import build
+    solve = build("hybrid", {"prior_frontier": 2000}, checkpoint=None)
+    res = solve(task, time_limit=10.0)
+
+The enumeration is the baseline's (synth/search/enumerate.py: BFS by program length, one program per distinct
+state of the examples' stacks, type-level reachability pruning, every hit verified by the real machine), with
+the same items, plus up to `extra_free` values for free constants taken from the prior's value distributions
+(the baseline only tries -64..64 and the examples' ints). So every length is searched completely, as by the
+baseline: the hybrid finds what the baseline finds at the same length, and only the order inside a length
+changes.
+
+The prior. Levels whose frontier is small run in the baseline's order. At the first level with at least
+`prior_frontier` states, the gradient search (synth/search/gradient.py, its own section `hybrid.gradient`)
+runs for `prior_frac` of the remaining time (at most `prior_max` seconds); it may solve the task outright.
+Its final per-slot item distributions are sampled (`prior_samples` programs, skips removed) into
+position-wise item frequencies P_k(item), smoothed with the overall frequencies. From then on, each level's
+frontier is sorted by the prefix score sum_k log P_k(item_k), the items tried on a state by
+log P_k(item) at its position k, and free-constant values by the prior's value distribution.
+`prior: none` gives the baseline order with the hybrid's code (a control for the ordering's effect).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dsl.ops import CONST_INDEX, OPS, out_types
+from dsl.profiles import Profile
+from dsl.tasks import Task
+
+from .base import SearchResult, register_method, unsolved, verify
+from .bidir import Meet, code_text
+from .enumerate import _Goal, _graph_reach, _Item, _items, _Reach, _generic, sig_of
+from .fastops import push_step, state_step
+from .gradient import GradientConfig, GradientSearch, get_clock, gradient_search
+
+
+@dataclass
+class HybridConfig:
+    max_length: int = 8                  # as the baseline's `enumerate` section
+    free_constants: int = 0
+    literals: list = field(default_factory=lambda: [-1, 0, 1, 2, 3, 4, 5, 10])
+    free_min: int = -64
+    free_max: int = 64
+    prune: bool = True
+    prune_horizon: int = 3
+    max_states: int = 2_000_000
+    check_every: int = 32
+    clock: str = "wall"                  # "wall" or "cpu" (this process's CPU time), for every phase
+    meet: bool = True                    # meet in the middle with goals computed backward from the outputs
+    meet_depth: int = 3                  # moves searched backward
+    meet_level: int = 3                  # built when the BFS reaches this length (short tasks never pay)
+    meet_budget: float = 0.1             # share of the time limit its construction may take
+    prior: str = "gradient"              # gradient | none
+    prior_frontier: int = 3000           # first level with this many states gets the prior
+    prior_frac: float = 0.2              # share of the remaining time given to the gradient phase
+    prior_max: float = 2.0               # seconds at most
+    prior_samples: int = 4000            # programs sampled from the final distributions
+    prior_smooth: float = 0.5            # weight of the overall item frequencies in P_k
+    extra_free: int = 16                 # free-constant values from the prior beyond the baseline's pool
+    gradient: GradientConfig = field(default_factory=lambda: GradientConfig(restarts=6, slots=6, cycle_steps=24))
+
+    def __post_init__(self) -> None:
+        if isinstance(self.gradient, dict):          # a config section: its keys override the defaults above
+            from ..config import from_dict
+            base = dataclasses.asdict(GradientConfig(restarts=6, slots=6, cycle_steps=24))
+            self.gradient = from_dict(GradientConfig, {**base, **self.gradient})
+        self.gradient = dataclasses.replace(self.gradient, clock=self.clock)
+
+
+class HybridSearch:
+    def __init__(self, cfg: HybridConfig, checkpoint: str | None = None):
+        self.cfg = cfg
+        self.grad = GradientSearch(cfg.gradient, checkpoint) if cfg.prior == "gradient" else None
+        if cfg.prior not in ("gradient", "none"):
+            raise ValueError(f"unknown prior {cfg.prior!r}; choose one of gradient, none")
+
+    def __call__(self, task: Task, time_limit: float, p: Profile, cfg: HybridConfig) -> SearchResult:
+        return hybrid_search(task, time_limit, p, cfg, self.grad.executor if self.grad else None)
+
+
+class Prior:
+    """Position-wise item log-scores for the enumerator's items, and an order of free-constant values."""
+
+    def __init__(self, out: dict, items: list, p: Profile, cfg: HybridConfig, rng: np.random.Generator):
+        import torch
+        sp = out["space"]
+        theta, q = out["theta"], out["q"]                                        # (R, L, V), (R, nf, n_int)
+        static = torch.from_numpy(sp.slot_masks())
+        tau = float(cfg.gradient.tau[-1])
+        probs = torch.softmax(torch.where(static, theta / tau, torch.tensor(-1e9)), -1).numpy()   # (R, L, V)
+        R, L, V = probs.shape
+        n = max(1, cfg.prior_samples // R)
+        counts = np.ones((cfg.max_length, V)) * 1e-3
+        for r in range(R):
+            cum = probs[r].cumsum(-1)                                             # (L, V)
+            u = rng.random((n, L))
+            picks = np.stack([np.minimum(np.searchsorted(cum[t], u[:, t] * cum[t, -1]), V - 1)
+                              for t in range(L)], 1)                             # (n, L)
+            for row in picks:
+                k = 0
+                for i in row:
+                    if i != sp.SKIP and k < cfg.max_length:
+                        counts[k, i] += 1
+                        k += 1
+        overall = counts.sum(0) / counts.sum()
+        pk = counts / counts.sum(1, keepdims=True)
+        pk = (1 - cfg.prior_smooth) * pk + cfg.prior_smooth * overall
+        logp = np.log(pk)                                                         # (K, V) over space items
+        # map the enumerator's items onto the space's items
+        by_text = {it.text: j for j, it in enumerate(sp.items) if it.kind in ("op", "given", "lit")}
+        free_j = [j for j, it in enumerate(sp.items) if it.kind == "free"]
+        self.score = np.zeros((cfg.max_length, len(items)))
+        for i, it in enumerate(items):
+            j = free_j[0] if it.free and free_j else by_text.get(it.text)
+            self.score[:, i] = logp[:, j] if j is not None else math.log(1e-4)
+        self.values = []
+        if sp.n_free:
+            qm = q[:, :sp.n_free].mean(0).mean(0).numpy()                         # (n_int,)
+            self.values = [int(v) + p.int_min for v in np.argsort(-qm)]
+            self.value_rank = {v: k for k, v in enumerate(self.values)}
+        self.pool = out.get("pool", {})
+
+
+def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, executor=None) -> SearchResult:
+    """BFS by length (the baseline's), ordered inside each length by the prior once it exists."""
+    clock = get_clock(cfg.clock)
+    t0 = clock()
+    deadline = t0 + time_limit
+    n_const = sum(1 for o in p.ops if o in CONST_INDEX)
+    nfree = task.free_constants if task.free_constants is not None else cfg.free_constants
+    nfree = max(0, min(nfree, n_const - len(task.constants)))
+    max_len = min(cfg.max_length, task.max_length or p.max_program, p.max_program)
+    items = list(_items(task, p, cfg, nfree))
+    goal = _Goal(task)
+    push_types = sorted({it.type for it in items if it.op is None})
+    reach = None
+    if cfg.prune:
+        reach = _graph_reach(goal, task.match, p, push_types, cfg.prune_horizon)
+        reach = reach or _Reach(goal, [it.op for it in items if it.op], push_types, p, cfg.prune_horizon)
+    steps = [state_step(it.op, p) if it.op else push_step(it.code[0]) for it in items]
+    fixed = [i for i, it in enumerate(items) if not it.free]
+    free_ids = [i for i, it in enumerate(items) if it.free]
+    cache: dict = {}
+    prior: Prior | None = None
+    cand = 0
+
+    def entries(sig, r, k):
+        key = (sig, r, k if prior is not None else -1)
+        got = cache.get(key)
+        if got is not None:
+            return got
+        got = []
+        for i in fixed:
+            it = items[i]
+            if it.op is None:
+                outs = [sig + (it.type,)]
+            else:
+                n = OPS[it.op].arity
+                if len(sig) < n:
+                    continue
+                outs = [sig[:len(sig) - n] + o for o in out_types(it.op, sig[len(sig) - n:])]
+            outs = [s for s in outs if len(s) <= p.max_depth]
+            if not outs or (reach is not None and not any(reach(s, r) for s in outs)):
+                continue
+            got.append((i, steps[i], outs[0] if len(outs) == 1 else None, any(goal.sig_ok(s) for s in outs)))
+        if prior is not None:
+            kk = min(k, prior.score.shape[0] - 1)
+            got.sort(key=lambda e: -prior.score[kk, e[0]])
+        s2 = sig + ("int",)
+        free_ok = bool(free_ids) and len(s2) <= p.max_depth and (reach is None or reach(s2, r))
+        cache[key] = got = (got, free_ok and goal.sig_ok(s2), free_ok)
+        return got
+
+    def done(prog, bound):
+        free_slot = {v: len(task.constants) + j for j, v in enumerate(bound)}
+        code = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].code for i in prog]
+        text = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].text for i in prog]
+        consts = list(task.constants) + list(bound)
+        if verify(task, code, consts, p):
+            return SearchResult(task.name, True, " ".join(text), consts, clock() - t0, "hybrid", cand)
+        return None
+
+    meet = None
+
+    def met(new, prog, bound):
+        """Programs prog + a backward tail, for every meeting of state `new`; the first verified one."""
+        for tail, extra in meet.check(new, len(bound)):
+            free_slot = {v: len(task.constants) + j for j, v in enumerate(bound)}
+            code = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].code for i in prog]
+            text = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].text for i in prog]
+            consts = list(task.constants) + list(bound) + list(extra)
+            if verify(task, code + list(tail), consts, p):
+                return SearchResult(task.name, True, " ".join(text + [code_text([c]) for c in tail]).strip(),
+                                    consts, clock() - t0, "hybrid", cand)
+        return None
+
+    init = tuple(ex.input for ex in task.examples)
+    if goal.any_ok(init):
+        res = done((), ())
+        if res:
+            return res
+    no_quick = goal.k == 0
+    last0 = goal.outs[0][-1] if goal.k else None
+    seen = {init}
+    frontier = [(init, sig_of(init), (), (), 0.0)]
+    tick = 0
+    for length in range(1, max_len + 1):
+        r = max_len - length
+        keep = r > 0
+        k = length - 1
+        if meet is None and cfg.meet and length >= cfg.meet_level:
+            meet = Meet(task, p, cfg.literals, nfree, cfg.meet_depth, deadline=clock() + cfg.meet_budget * time_limit,
+                        clock=clock)
+            if not meet.ok:
+                meet = False
+            else:
+                firsts = {s: (pr, b) for s, _, pr, b, _ in frontier}
+                firsts.setdefault(init, ((), ()))
+                for st, (pr, b) in firsts.items():      # the states reached so far that still have programs
+                    res = met(st, pr, b)
+                    if res:
+                        return res
+        if prior is None and cfg.prior == "gradient" and len(frontier) >= cfg.prior_frontier:
+            left = deadline - clock()
+            out: dict = {}
+            budget = min(cfg.prior_max, cfg.prior_frac * left)
+            res = gradient_search(task, budget, p, cfg.gradient, executor, prior_out=out)
+            cand += res.candidates
+            if res.solved:
+                res.seconds = clock() - t0
+                res.candidates = cand
+                return res
+            if "space" in out:
+                prior = Prior(out, items, p, cfg, np.random.default_rng(len(frontier)))
+                items, steps, free_ids = _add_free_values(items, steps, free_ids, prior, cfg, nfree)
+                if prior.values:
+                    free_ids.sort(key=lambda i: prior.value_rank.get(items[i].code[0], 1 << 30))
+                cache.clear()
+                frontier = [(s, g, pr, b, _score(prior, pr)) for s, g, pr, b, _ in frontier]
+        if prior is not None:
+            frontier.sort(key=lambda e: -e[4])
+        nxt = []
+        for state, sig, prog, bound, sc in frontier:
+            tick += 1
+            if tick >= cfg.check_every:
+                tick = 0
+                if clock() > deadline:
+                    return unsolved(task, clock() - t0, "hybrid", cand)
+            if sig is None:
+                for i, new, nb in _generic(state, items, bound, nfree, task, p):
+                    cand += 1
+                    if goal.any_ok(new):
+                        res = done(prog + (i,), nb)
+                        if res:
+                            return res
+                    if meet and new not in seen:
+                        res = met(new, prog + (i,), nb)
+                        if res:
+                            return res
+                    if keep and new not in seen and len(seen) < cfg.max_states:
+                        seen.add(new)
+                        nxt.append((new, sig_of(new), prog + (i,), nb, sc + _item_score(prior, k, i)))
+                continue
+            ents, free_match, free_ok = entries(sig, r, k)
+            for i, step, sig2, can_match in ents:
+                new = step(state)
+                cand += 1
+                if new is None:
+                    continue
+                if sig2 is None:
+                    sig2 = sig_of(new)
+                    can_match = goal.any_ok(new)
+                    if can_match:
+                        res = done(prog + (i,), bound)
+                        if res:
+                            return res
+                elif can_match and (no_quick or new[0][-1] == last0) and goal.values_ok(new):
+                    res = done(prog + (i,), bound)
+                    if res:
+                        return res
+                if meet and new not in seen:
+                    res = met(new, prog + (i,), bound)
+                    if res:
+                        return res
+                if keep and new not in seen and len(seen) < cfg.max_states:
+                    seen.add(new)
+                    nxt.append((new, sig2, prog + (i,), bound, sc + _item_score(prior, k, i)))
+            if free_ok:
+                s2 = sig + ("int",)
+                for i in (free_ids if len(bound) < nfree else [j for j in free_ids if items[j].code[0] in bound]):
+                    v = items[i].code[0]
+                    new = steps[i](state)
+                    cand += 1
+                    nb = bound if v in bound else bound + (v,)
+                    if free_match and goal.values_ok(new):
+                        res = done(prog + (i,), nb)
+                        if res:
+                            return res
+                    if meet and new not in seen:
+                        res = met(new, prog + (i,), nb)
+                        if res:
+                            return res
+                    if keep and new not in seen and len(seen) < cfg.max_states:
+                        seen.add(new)
+                        nxt.append((new, s2, prog + (i,), nb, sc + _item_score(prior, k, i)))
+        frontier = nxt
+        if not frontier:
+            break
+    return unsolved(task, clock() - t0, "hybrid", cand)
+
+
+def _item_score(prior: Prior | None, k: int, i: int) -> float:
+    if prior is None:
+        return 0.0
+    return float(prior.score[min(k, prior.score.shape[0] - 1), i])
+
+
+def _score(prior: Prior, prog) -> float:
+    return sum(_item_score(prior, k, i) for k, i in enumerate(prog))
+
+
+def _add_free_values(items, steps, free_ids, prior: Prior, cfg: HybridConfig, nfree: int):
+    """Append up to cfg.extra_free of the prior's most likely free values not in the baseline's pool."""
+    if not nfree or not prior.values or cfg.extra_free <= 0:
+        return items, steps, free_ids
+    have = {it.code[0] for it in items if it.free}
+    lits = {it.code[0] for it in items if not it.free and it.op is None and type(it.code[0]) is int}
+    extra = [v for v in prior.values if v not in have and v not in lits][:cfg.extra_free]
+    if not extra:
+        return items, steps, free_ids
+    items = items + [_Item("", (v,), None, "int", free=True) for v in extra]
+    steps = steps + [push_step(v) for v in extra]
+    free_ids = free_ids + list(range(len(items) - len(extra), len(items)))
+    col = prior.score[:, free_ids[0]] if free_ids else np.zeros(prior.score.shape[0])
+    prior.score = np.concatenate([prior.score, np.repeat(col[:, None], len(extra), 1)], 1)
+    return items, steps, free_ids
+
+
+register_method("hybrid", config=HybridConfig)(HybridSearch)
+register_method("hybrid_noprior", config=HybridConfig, section="hybrid", defaults={"prior": "none"})(HybridSearch)
+register_method("hybrid_nomeet", config=HybridConfig, section="hybrid", defaults={"meet": False})(HybridSearch)
+register_method("bfs_meet", config=HybridConfig, section="hybrid", defaults={"prior": "none", "meet": True})(HybridSearch)

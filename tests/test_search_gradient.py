@@ -1,0 +1,125 @@
+"""Gradient search, hybrid and default with a tiny evaluator: they find short programs and constants, honour the
+time limit, never report an unverified program, and the hybrid/default keep what enumeration finds."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import pytest
+import torch
+
+from dsl.tasks import parse_tasks
+from synth.search import build, verify
+
+
+def _task(d: dict):
+    return parse_tasks(json.dumps(d))[0]
+
+
+def _ex(pairs):
+    return [{"input": list(i), "output": list(o)} for i, o in pairs]
+
+
+INC = _task({"name": "inc", "examples": _ex([((3,), (4,)), ((-5,), (-4,)), ((10,), (11,)), ((0,), (1,))])})
+SQUARE_INC = _task({"name": "square-inc",
+                    "examples": _ex([((3,), (10,)), ((-2,), (5,)), ((4,), (17,)), ((0,), (1,))])})
+PLUS_37 = _task({"name": "plus-37", "free_constants": 1,
+                 "examples": _ex([((3,), (40,)), ((-5,), (32,)), ((10,), (47,)), ((0,), (37,))])})
+AFFINE = _task({"name": "affine-3x-41", "free_constants": 1,
+                "examples": _ex([((3,), (50,)), ((-5,), (26,)), ((7,), (62,)), ((0,), (41,))])})
+IMPOSSIBLE = _task({"name": "impossible",
+                    "examples": _ex([((1,), (17,)), ((2,), (-33,)), ((3,), (5,)), ((4,), (60,)), ((5,), (-2,))])})
+
+
+@pytest.fixture(scope="module")
+def tiny_evaluator(tmp_path_factory) -> str:
+    """A tiny evaluator checkpoint, trained for a few steps (its quality does not matter here)."""
+    from synth.config import compose
+    from synth.evaluator.train import TrainEvaluatorConfig
+    from synth.evaluator.train import build as build_train
+    from synth.evaluator.train import meta_of
+    torch.manual_seed(0)
+    cfg = compose("train_evaluator", ["model=tiny", "data.val_size=0"], TrainEvaluatorConfig)
+    model, get_batch, loss_fn, _, _ = build_train(cfg)
+    g = torch.Generator().manual_seed(0)
+    params = [p for p in model.parameters() if p.requires_grad]
+    for step in range(3):                     # a few plain SGD steps
+        loss, _ = loss_fn(model, get_batch(step, g, 8))
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        with torch.no_grad():
+            for p, gr in zip(params, grads):
+                if gr is not None:
+                    p -= 1e-3 * gr
+    path = tmp_path_factory.mktemp("ev") / "tiny.pt"
+    torch.save({"model": model.state_dict(), "meta": meta_of(cfg, model), "step": 3}, path)
+    return str(path)
+
+
+FAST = {"restarts": 4, "slots": 4, "samples": 24, "cycle_steps": 12, "beam": 8}
+
+
+def _solve(method, task, tl, ck, **over):
+    return build(method, {**FAST, **over}, ck)(task, tl)
+
+
+def test_latent_executor_adapters_agree(tiny_evaluator):
+    from synth.search.latent import make_executor
+    ex = make_executor("evaluator", tiny_evaluator)
+    assert ex.soft_consts and ex.soft_lits, ex.notes
+
+
+@pytest.mark.parametrize("task,length", [(INC, 1), (SQUARE_INC, 2)])
+def test_gradient_finds_short_programs(tiny_evaluator, task, length):
+    res = _solve("gradient", task, 20.0, tiny_evaluator)
+    assert res.solved and verify(task, res.program, res.constants)
+    assert len(res.program.split()) == length     # the found program is simplified to the shortest form
+    assert res.method == "gradient" and res.candidates > 0
+
+
+def test_gradient_finds_constants(tiny_evaluator):
+    for task in (PLUS_37, AFFINE):
+        res = _solve("gradient", task, 20.0, tiny_evaluator)
+        assert res.solved and verify(task, res.program, res.constants)
+        assert len(res.constants) == 1 and "c0" in res.program.split()     # a free constant was found
+        assert res.constants[0] not in (-1, 0, 1, 2, 3, 4, 5, 10)          # ... outside the literal pool
+
+
+def test_time_limit_honoured(tiny_evaluator):
+    t0 = time.perf_counter()
+    res = _solve("gradient", IMPOSSIBLE, 1.0, tiny_evaluator)
+    took = time.perf_counter() - t0
+    assert not res.solved and res.program is None
+    assert res.seconds < 1.6 and took < 3.0
+
+
+def test_unverified_is_never_solved(tiny_evaluator, monkeypatch):
+    import synth.search.gradient as gr
+    monkeypatch.setattr(gr, "verify", lambda *a, **k: False)       # the machine rejects everything
+    res = _solve("gradient", INC, 1.0, tiny_evaluator)
+    assert not res.solved and res.program is None and res.constants == []
+
+
+def test_model_free_and_ablations_run(tiny_evaluator):
+    for m in ("gradient_nolatent", "gradient_noanneal", "gradient_nomask"):
+        res = _solve(m, INC, 10.0, tiny_evaluator)
+        assert res.solved and res.method == m
+
+
+def test_hybrid_and_default_match_enumerate(tiny_evaluator):
+    enum = build("enumerate")
+    for m in ("hybrid", "default"):
+        solve = build(m, {"prior_frontier": 1, "gradient": FAST} if m == "hybrid" else None, tiny_evaluator)
+        for task in (INC, SQUARE_INC):
+            want = enum(task, 5.0)
+            got = solve(task, 5.0)
+            assert got.solved and verify(task, got.program, got.constants)
+            assert len(got.program.split()) <= len(want.program.split())
+
+
+def test_hybrid_finds_constant_outside_pool(tiny_evaluator):
+    task = _task({"name": "plus-200", "free_constants": 1, "profile": "deepcoder",
+                  "examples": _ex([((3,), (203,)), ((-5,), (195,)), ((10,), (210,)), ((0,), (200,))])})
+    assert not build("enumerate")(task, 1.0).solved           # 200 is outside the baseline's -64..64
+    res = build("default", None, tiny_evaluator)(task, 10.0)
+    assert res.solved and 200 in res.constants
