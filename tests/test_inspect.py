@@ -2,7 +2,9 @@
 `synth inspect` end to end on a tiny evaluator checkpoint."""
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import math
 import random
@@ -215,4 +217,14 @@ def test_synth_inspect_end_to_end(tmp_path):
     heads = list(csv.DictReader((out / "attention_heads.csv").open()))
     assert all(1.0 - 1e-6 <= float(r["mean_support"]) <= 12 + 1e-6 for r in heads)
     assert main(["inspect", "ablate", "kinds=[zero]", *common]) == 2
+    # the `programs` measure counts exactly as `synth eval-evaluator` does
+    from synth.inspect import load_evaluator, load_runs, per_op_programs
+    model = load_evaluator(ckpt)
+    acc = per_op_programs(model, load_runs(runs, model.profile))
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["eval-evaluator", "--traces", str(runs), "--checkpoint", str(ckpt)]) == 0
+    rep = json.loads(buf.getvalue().strip().splitlines()[-1])
+    assert rep["records"] == acc["ALL"][1] and rep["exact_match"] == round(acc["ALL"][0] / acc["ALL"][1], 4)
+    assert rep["per_op"] == {op: round(h / n, 4) for op, (h, n) in acc.items() if op != "ALL"}
     assert main(["inspect", "attention", "--checkpoint", str(tmp_path / "none.pt"), "--traces", str(runs)]) == 2
