@@ -238,11 +238,19 @@ def test_load_field_refuses_other_evaluator(ev_path, tmp_path):
         load_field(exp, Latent(other))
 
 
-def test_warm_start_one_euler_step_is_the_evaluator_transition(lat):
+@pytest.mark.parametrize("alu", [0, 48])
+def test_warm_start_one_euler_step_is_the_evaluator_transition(lat, alu):
     """Warm-started from the evaluator, one Euler step per op (x1 form) is exactly its latent rollout."""
+    if alu:                                   # an evaluator with the wide top-value MLP, made non-trivial
+        torch.manual_seed(2)
+        m = LatentMachine(EvaluatorConfig(d_model=32, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=8,
+                                          dec_hidden=32, alu_hidden=alu, alu_layers=2), "small")
+        for p in m.alu.out.parameters():
+            torch.nn.init.normal_(p, std=0.1)
+        lat = Latent(m)
     cfg = tiny_cfg()
     fm, _, _, _ = build(cfg, lat)
-    assert cfg.model.warm_start and cfg.model.d_model == lat.dim
+    assert cfg.model.warm_start and cfg.model.d_model == lat.dim and cfg.model.alu_hidden == alu
     z0, ops = z_and_ops(lat, B=5, L=2)
     with torch.no_grad():
         mine = integrate_ops(fm, z0, ops, 0.5, "euler", 1)

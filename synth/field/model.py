@@ -12,7 +12,8 @@ slots (plus a slot embedding), conditioned by adaptive layer norm on `LayerNorm(
 embedding + time embedding [+ the pushed literal's projection])`; its output y gives the new status latent
 and the new value, and the stack is assembled by the op's stack effect (the evaluator's routing table:
 `dup` copies the top, `add` writes y's value on top and shifts the slots below up, `c1` copies a constant,
-a push brings the literal's latent), plus a learned correction (zero at start). This is the evaluator's
+a push brings the literal's latent), plus a learned correction (zero at start). With `alu_hidden` the new
+value and status also pass the evaluator's ALU (a wide MLP on the top operands). This is the evaluator's
 transition structure, with time added: `FieldModel.warm_start(machine)` copies the evaluator's transition
 weights (the time embedding starts at zero), so at t = 0 P is exactly the evaluator's one-step prediction.
 
@@ -63,6 +64,8 @@ class FieldConfig:
     schedule: str = "cosine"      # vp only: "cosine" or "linear" (core SCHEDULES)
     vp_eps: float = 0.02          # vp only: diffusion time clamped to [eps, 1 - eps] (alpha(0) stays > 0)
     n_levels: int = 3             # concrete, sign, type
+    alu_hidden: int = 0           # > 0: the evaluator's wide MLP on the top operands (synth.evaluator.model.ALU)
+    alu_layers: int = 1
     warm_start: bool = True       # copy the evaluator's transition weights (sizes taken from it)
     metric_hidden: int = 256
     metric_dim: int = 64
@@ -124,6 +127,10 @@ class FieldModel(nn.Module):
         self.net = Transformer(TransformerConfig(d_model=d, n_heads=cfg.n_heads, n_layers=cfg.n_layers,
                                                  mlp_ratio=cfg.mlp_ratio, pos=cfg.pos, max_len=n_slots,
                                                  cond_dim=d))
+        self.alu = None
+        if cfg.alu_hidden:
+            from ..evaluator.model import ALU
+            self.alu = ALU(dim, cfg.alu_hidden, cfg.alu_layers)
         self.fix = nn.Linear(dim, dim)                                           # correction, zero at start
         nn.init.zeros_(self.fix.weight)
         nn.init.zeros_(self.fix.bias)
@@ -150,7 +157,7 @@ class FieldModel(nn.Module):
         """Copy the evaluator's transition weights (trans, slot, op/level embeddings, literal projection,
         cond norm) where names and shapes match; returns the names copied."""
         pairs = {"net": "trans", "slot": "slot", "op_emb": "op_emb", "level_emb": "level_emb",
-                 "lit_proj": "lit_proj", "cond_norm": "cond_norm"}
+                 "lit_proj": "lit_proj", "cond_norm": "cond_norm", "alu": "alu"}
         src = machine.state_dict()
         mine = self.state_dict()
         done = []
@@ -201,7 +208,13 @@ class FieldModel(nn.Module):
         """P(z, t): the predicted state (x1, or the displacement's end, or eps; see the module doc)."""
         c = self.cond_norm(cond.vec + self.level_vec(alpha) + self.time_mlp(time_features(t, self.cfg.time_dim)))
         y = self.proj(self.net(self.inp(z) + self.slot, cond=c))                  # (B, S, C)
-        return self.assemble(z, y, cond.route, cond.lit) + self.fix(y)
+        out = y
+        if self.alu is not None:                                                  # new top value and status
+            nc = self.n_consts
+            top, st = y[:, 1 + nc], y[:, 0]
+            top, st = self.alu(torch.cat([top, st, z[:, 1 + nc:4 + nc].flatten(1), c], dim=-1), top, st)
+            out = torch.cat([st[:, None], y[:, 1:1 + nc], top[:, None], y[:, 2 + nc:]], dim=1)
+        return self.assemble(z, out, cond.route, cond.lit) + self.fix(y)
 
     def _coef(self, t: Tensor, z: Tensor) -> tuple[Tensor, ...]:
         shape = (-1, *([1] * (z.dim() - 1)))

@@ -164,7 +164,8 @@ def build(cfg: TrainFieldConfig, lat: Latent, data_dir: str | None = None):
     if cfg.model.warm_start:                     # the transition's sizes, so its weights fit
         ec = lat.machine.cfg
         cfg.model = replace(cfg.model, d_model=lat.dim, n_heads=ec.n_heads, n_layers=ec.trans_layers,
-                            mlp_ratio=ec.mlp_ratio, pos=ec.pos)
+                            mlp_ratio=ec.mlp_ratio, pos=ec.pos, alu_hidden=getattr(ec, "alu_hidden", 0),
+                            alu_layers=getattr(ec, "alu_layers", 1))
     fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
     if cfg.model.warm_start and not fm.warm_start(lat.machine):
         raise ValueError("model.warm_start: no evaluator weight fits the field; set model.warm_start=false")
