@@ -118,8 +118,31 @@ def test_hybrid_and_default_match_enumerate(tiny_evaluator):
 
 
 def test_hybrid_finds_constant_outside_pool(tiny_evaluator):
-    task = _task({"name": "plus-200", "free_constants": 1, "profile": "deepcoder",
-                  "examples": _ex([((3,), (203,)), ((-5,), (195,)), ((10,), (210,)), ((0,), (200,))])})
-    assert not build("enumerate")(task, 1.0).solved           # 200 is outside the baseline's -64..64
+    task = _task({"name": "plus-211-str", "free_constants": 1, "profile": "deepcoder",
+                  "examples": _ex([((30,), ("241",)), ((-40,), ("171",)), ((41,), ("252",)), ((-20,), ("191",))])})
+    assert not build("enumerate")(task, 1.0).solved           # 211 is outside the baseline's values
     res = build("default", None, tiny_evaluator)(task, 10.0)
-    assert res.solved and 200 in res.constants
+    assert res.solved and 211 in res.constants
+
+
+def test_field_executor_runs_and_solves(tiny_evaluator, tmp_path):
+    """A one-step field on the tiny evaluator: the relaxed rollout is differentiable, the method solves INC."""
+    import shutil
+    from synth.config import compose
+    from synth.field.train import TrainFieldConfig, export, train
+    from synth.search.latent import make_executor
+    from synth.search.space import TaskSpace
+    from dsl import get_profile
+    ev = tmp_path / "tiny.pt"
+    shutil.copy(tiny_evaluator, ev)
+    cfg = compose("train_field", ["field=tiny", "train.steps=1", f"train.out_dir={tmp_path / 'r'}"], TrainFieldConfig)
+    train(cfg, str(ev))
+    path = export(tmp_path / "r" / "checkpoint.pt", tmp_path / "field.pt")
+    ex = make_executor("field", str(path))
+    sp = TaskSpace(INC, get_profile("small"), 0, [1, 2], 3)
+    w = torch.softmax(torch.randn(2 * len(INC.examples), 3, sp.V), -1).requires_grad_(True)
+    z = ex.rollout(ex.plan(sp), ex.encode(sp, 2, None, 0.0), w, 0.0)
+    ex.loss(sp, z, 2, 0.0).sum().backward()
+    assert w.grad is not None and torch.isfinite(w.grad).all() and w.grad.abs().sum() > 0
+    res = build("field", FAST, str(path))(INC, 10.0)
+    assert res.solved and res.method == "field"

@@ -43,8 +43,8 @@ from dsl.profiles import Profile
 from dsl.tasks import Task
 
 from .base import SearchResult, register_method, unsolved, verify
-from .bidir import Meet, code_text
-from .space import TaskSpace
+from .bidir import Meet
+from .space import TaskSpace, code_to_text, simplify_code
 
 
 @dataclass
@@ -356,8 +356,8 @@ def _complete(sp: TaskSpace, task, p, meet, prefix, consts, t0, clock):
         return None
     for tail, extra in meet.check(state, len(full) - len(sp.given)):
         if verify(task, code + list(tail), full + list(extra), p):
-            return SearchResult(task.name, True, " ".join(x for x in (text, code_text(tail)) if x),
-                                full + list(extra), clock() - t0, "gradient", 0)
+            code2, consts2 = simplify_code(task, code + list(tail), full + list(extra), p, verify)
+            return SearchResult(task.name, True, code_to_text(code2), consts2, clock() - t0, "gradient", 0)
     return None
 
 

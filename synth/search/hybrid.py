@@ -34,7 +34,8 @@ from dsl.profiles import Profile
 from dsl.tasks import Task
 
 from .base import SearchResult, register_method, unsolved, verify
-from .bidir import Meet, code_text
+from .bidir import Meet
+from .space import code_to_text, simplify_code
 from .enumerate import _Goal, _graph_reach, _Item, _items, _Reach, _generic, sig_of
 from .fastops import push_step, state_step
 from .gradient import GradientConfig, GradientSearch, get_clock, gradient_search
@@ -193,11 +194,10 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
         for tail, extra in meet.check(new, len(bound)):
             free_slot = {v: len(task.constants) + j for j, v in enumerate(bound)}
             code = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].code for i in prog]
-            text = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].text for i in prog]
             consts = list(task.constants) + list(bound) + list(extra)
             if verify(task, code + list(tail), consts, p):
-                return SearchResult(task.name, True, " ".join(text + [code_text([c]) for c in tail]).strip(),
-                                    consts, clock() - t0, "hybrid", cand)
+                code2, consts2 = simplify_code(task, code + list(tail), consts, p, verify)
+                return SearchResult(task.name, True, code_to_text(code2), consts2, clock() - t0, "hybrid", cand)
         return None
 
     init = tuple(ex.input for ex in task.examples)

@@ -11,8 +11,9 @@ Items (synth.search.space): ops and constants `cK` are op weights of the evaluat
 literal push is the evaluator's `push` conditioned on the literal's slot embedding (mixed like the ops);
 `skip` keeps the state: z' = w_skip z + (1 - w_skip) T(z, mixed op). A free constant's value is a
 distribution q over the profile's ints: its constant slot is embedded as the q-weighted mean of the slot
-embeddings of every int (so gradients reach q). The field integrates the mixed fields of the ops (weights of
-skip and literals give no velocity) and decodes with its evaluator.
+embeddings of every int (so gradients reach q). The field integrates, slot by slot, the mixture of the ops'
+fields (mix="fields") or the field of the mixed op embedding (mix="embedding"), and mixes the result with the
+unchanged state by the weight of skip and literals; it decodes with its evaluator.
 
 The soft constant slots and soft literals use the evaluator's modules (encode_rows: each slot is encoded on
 its own; op_emb, lit_proj, level_vec, the routing table `route` and `_step`); `check()` compares them once with the evaluator's own encode /
@@ -186,10 +187,14 @@ class Executor:
         w_skip = w[..., plan.skip]                                                 # (B, L)
         w_ops = w @ plan.op_map.to(w.dtype)                                        # (B, L, n_ops)
         w_lit = w[..., plan.lit_ids] if len(plan.lit_ids) else None                # (B, L, n_lit)
-        if self.field is not None:
-            move = w_ops if w_lit is None else w_ops  # literal weight: no velocity (treated like skip)
-            return self.field.integrate_program(z, move, solver=self.solver, steps=self.solver_steps,
-                                                alpha=a, mix=self.mix)
+        if self.field is not None:        # one segment per slot; skip and literals keep the state
+            for t in range(L):
+                mass = w_ops[:, t].sum(-1).clamp_min(1e-6)                         # (B,)
+                nxt = self.field.integrate_program(z, (w_ops[:, t] / mass[:, None])[:, None], solver=self.solver,
+                                                   steps=self.solver_steps, alpha=a, mix=self.mix)
+                keep = (1 - mass)[:, None, None]
+                z = keep * z + (1 - keep) * nxt
+            return z
         for t in range(L):
             keep = w_skip[:, t]
             if w_lit is not None and plan.lit_z is not None:

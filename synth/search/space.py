@@ -414,3 +414,34 @@ def _reward_one(s, o, exact: bool) -> float:
         elif type(x) is int:
             tot += 1.0 / (1.0 + abs(x - y))
     return tot / (2 * max(1, len(o)))
+
+
+def simplify_code(task: Task, code: list, consts: list, p: Profile, verify) -> tuple[list, list]:
+    """Delete segments of 1..3 items while `verify` still accepts the program, then renumber the free
+    constants (those after the task's given ones) in order of use and drop unused ones."""
+    code, consts = list(code), list(consts)
+    changed = True
+    while changed and code:
+        changed = False
+        for n in (3, 2, 1):
+            for j in range(len(code) - n + 1):
+                shorter = code[:j] + code[j + n:]
+                if verify(task, shorter, consts, p):
+                    code, changed = shorter, True
+                    break
+            if changed:
+                break
+    g = len(task.constants)
+    order: list[int] = []
+    for c in code:
+        if isinstance(c, str) and c in CONST_INDEX and CONST_INDEX[c] >= g and CONST_INDEX[c] not in order:
+            order.append(CONST_INDEX[c])
+    slot = {k: g + n for n, k in enumerate(order)}
+    new = [f"c{slot[CONST_INDEX[c]]}" if isinstance(c, str) and c in CONST_INDEX and CONST_INDEX[c] >= g else c
+           for c in code]
+    new_consts = list(task.constants) + [consts[k] for k in order]
+    return (new, new_consts) if verify(task, new, new_consts, p) else (code, consts)
+
+
+def code_to_text(code) -> str:
+    return " ".join(literal_text(c[0]) if isinstance(c, tuple) else c for c in code)
