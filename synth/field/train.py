@@ -49,6 +49,7 @@ class FieldLossConfig:
     metric: float = 1.0
     source_noise: float = 0.1      # std of Gaussian noise added to source latents
     noise_p: float = 0.5           # share of transitions whose source is noised
+    t0_p: float = 0.2              # share of transitions trained at exactly t = 0 (the first solver step)
 
 
 @dataclass
@@ -92,6 +93,7 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
     keep = (torch.rand(n, generator=g) < w.noise_p).to(dev).view(n, 1, 1).to(x0.dtype)
     x0n = x0 + keep * noise
     t = sample_t(n, generator=g, device=dev)
+    t = torch.where((torch.rand(n, generator=g) < w.t0_p).to(dev), torch.zeros_like(t), t)
     s = fm.path.sample(x0n, x1, t)
     cond = fm.op_cond(ops.flatten(), lit_vec.flatten(0, 1))
     al = alpha[:, None].expand(B, K).flatten()
