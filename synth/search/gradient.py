@@ -140,8 +140,9 @@ class GradientSearch:
 
 
 def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConfig, executor=None,
-                    prior_out: dict | None = None) -> SearchResult:
-    """The search loop (module docstring). `prior_out`, when given, receives the final distributions
+                    prior_out: dict | None = None, meet=None) -> SearchResult:
+    """The search loop (module docstring). `meet`: backward goals already built (bidir.Meet; the hybrid
+    passes its own). `prior_out`, when given, receives the final distributions
     (`theta` (R, L, V) logits, `q` (R, n_free, n_int), the TaskSpace `space`, `best` samples) for the hybrid."""
     import torch
     clock = get_clock(cfg.clock)
@@ -169,8 +170,9 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
         res = found((), (0,) * nf)
         if res:
             return res
-    meet = Meet(task, p, cfg.literals, nfree, cfg.meet_depth, deadline=t0 + cfg.meet_budget * time_limit,
-                clock=clock) if cfg.meet else None
+    if meet is None and cfg.meet:      # (the hybrid passes the one it built)
+        meet = Meet(task, p, cfg.literals, nfree, cfg.meet_depth, deadline=t0 + cfg.meet_budget * time_limit,
+                    clock=clock)
     meet = meet if meet is not None and meet.ok else None
     met_seen: set = set()
     ex = executor if executor is not None and executor.profile == p and cfg.latent_weight > 0 else None

@@ -36,6 +36,7 @@ from dsl.tasks import Task
 from .base import SearchResult, register_method, unsolved, verify
 from .bidir import Meet
 from .space import code_to_text, simplify_code
+from . import enumerate as _en
 from .enumerate import _Goal, _graph_reach, _Item, _items, _Reach, _generic, sig_of
 from .fastops import push_step, state_step
 from .gradient import GradientConfig, GradientSearch, get_clock, gradient_search
@@ -52,6 +53,7 @@ class HybridConfig:
     prune_horizon: int = 3
     max_states: int = 2_000_000
     check_every: int = 32
+    solve_tail: bool = True              # the baseline's solving of a final `c add|sub|mul` (when it has it)
     clock: str = "wall"                  # "wall" or "cpu" (this process's CPU time), for every phase
     meet: bool = True                    # meet in the middle with goals computed backward from the outputs
     meet_depth: int = 3                  # moves searched backward
@@ -178,10 +180,13 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
         cache[key] = got = (got, free_ok and goal.sig_ok(s2), free_ok)
         return got
 
-    def done(prog, bound):
+    def done(prog, bound, tail=()):
         free_slot = {v: len(task.constants) + j for j, v in enumerate(bound)}
         code = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].code for i in prog]
         text = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].text for i in prog]
+        for x in tail:          # a solved final `c op` (as the baseline's solve_tail)
+            code.append(x if type(x) is str else f"c{free_slot[x[0]]}")
+            text.append(code[-1])
         consts = list(task.constants) + list(bound)
         if verify(task, code, consts, p):
             return SearchResult(task.name, True, " ".join(text), consts, clock() - t0, "hybrid", cand)
@@ -210,6 +215,10 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
     seen = {init}
     frontier = [(init, sig_of(init), (), (), 0.0)]
     tick = 0
+    solve_tail = getattr(_en, "_solve_tail", None)
+    tail_ops = ([o for o in getattr(_en, "_TAIL_OPS", ()) if o in p.ops]
+                if solve_tail and cfg.solve_tail and nfree and hasattr(goal, "rest_ok") else [])
+    pending = None              # a solution one item longer than the current level (from solve_tail)
     for length in range(1, max_len + 1):
         r = max_len - length
         keep = r > 0
@@ -230,7 +239,7 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
             left = deadline - clock()
             out: dict = {}
             budget = min(cfg.prior_max, cfg.prior_frac * left)
-            res = gradient_search(task, budget, p, cfg.gradient, executor, prior_out=out)
+            res = gradient_search(task, budget, p, cfg.gradient, executor, prior_out=out, meet=meet or None)
             cand += res.candidates
             if res.solved:
                 res.seconds = clock() - t0
@@ -251,7 +260,16 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
             if tick >= cfg.check_every:
                 tick = 0
                 if clock() > deadline:
-                    return unsolved(task, clock() - t0, "hybrid", cand)
+                    return pending or unsolved(task, clock() - t0, "hybrid", cand)
+            if (tail_ops and pending is None and keep and sig and sig[-1] == "int"
+                    and len(sig) < p.max_depth and goal.sig_ok(sig) and goal.rest_ok(state)):
+                for op in tail_ops:   # `prog c op` with c solved for, as in the baseline
+                    cand += 1
+                    c = solve_tail(state, goal.outs, op, p)
+                    if c is not None and (c in bound or len(bound) < nfree):
+                        pending = done(prog, bound if c in bound else bound + (c,), ((c,), op))
+                        if pending:
+                            break
             if sig is None:
                 for i, new, nb in _generic(state, items, bound, nfree, task, p):
                     cand += 1
@@ -309,6 +327,8 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
                     if keep and new not in seen and len(seen) < cfg.max_states:
                         seen.add(new)
                         nxt.append((new, s2, prog + (i,), nb, sc + _item_score(prior, k, i)))
+        if pending:
+            return pending
         frontier = nxt
         if not frontier:
             break
