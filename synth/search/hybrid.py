@@ -73,7 +73,8 @@ class HybridConfig:
             from ..config import from_dict
             base = dataclasses.asdict(GradientConfig(restarts=6, slots=6, cycle_steps=24))
             self.gradient = from_dict(GradientConfig, {**base, **self.gradient})
-        self.gradient = dataclasses.replace(self.gradient, clock=self.clock)
+        self.gradient = dataclasses.replace(self.gradient, clock=self.clock, free_constants=self.free_constants,
+                                            literals=list(self.literals))
 
 
 class HybridSearch:
