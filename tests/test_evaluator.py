@@ -130,10 +130,18 @@ def test_routing_follows_signatures():
     assert src("add")[:3] == [0, 3, 4] and src("select")[:2] == [0, 4] and src("neg")[:2] == [0, 2]
 
 
-def test_soft_one_hot_equals_hard(tiny_ckpt):
-    ev = load_evaluator(tiny_ckpt)
+@pytest.mark.parametrize("elem_tokens", [False, True])
+def test_soft_one_hot_equals_hard(elem_tokens):
+    from synth.evaluator import Evaluator, EvaluatorConfig, LatentMachine
+    torch.manual_seed(0)
+    ev = Evaluator(LatentMachine(EvaluatorConfig(d_model=32, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=8,
+                                                 dec_hidden=32, alu_hidden=64, elem_tokens=elem_tokens)))
     z = ev.encode([State((1,), (3, 4)), State((), ("ab", (1, 2)))])
     ids = [ev.op_index["add"], ev.op_index["swap"]]
     hard = ev.step_items(z, ["add", "swap"])
     soft = ev.step(z, torch.nn.functional.one_hot(torch.tensor(ids), len(ev.ops)).float())
     assert torch.allclose(hard, soft, atol=1e-5)
+    assert hard.shape == (2, ev.model.n_tokens, 32)
+    swapped = ev.step_items(z, ["swap", "swap"])          # routing: swap moves latents exactly
+    nc = ev.tok.n_consts
+    assert torch.equal(swapped[1, 1 + nc], z[1, 2 + nc]) and torch.equal(swapped[1, 2 + nc], z[1, 1 + nc])

@@ -5,7 +5,7 @@ Public API (for the gradient search and the field model):
     from synth.evaluator import load_evaluator, State
     ev = load_evaluator(path=None)         # None: the shipped default for `small` (synth/pretrained/)
     ev.profile, ev.ops                     # dsl Profile; op names in the order of the soft weights
-    z = ev.encode(states, level=0)         # [State(constants, stack, error)] -> Z (B, S, C); level 0/1/2 or
+    z = ev.encode(states, level=0)         # [State(constants, stack, error)] -> Z (B, T, C); level 0/1/2 or
                                            #   "concrete"/"sign"/"type" (abstract values as in dsl.abstract)
     z = ev.step(z, op_weights, level=0)    # op_weights (B, len(ev.ops)), a distribution: the op embeddings
                                            #   are mixed, one transition; differentiable in z and the weights;
@@ -17,7 +17,9 @@ Public API (for the gradient search and the field model):
     loss = ev.loss_to_target(z, targets, level=0, match="exact"|"top")   # (B,) differentiable CE
     ev.run_programs(codes, inputs, constants)                             # whole programs -> [State]
 
-Slots: status, constants c0.., stack top first (synth.data.tokenizer). Training: synth.evaluator.train
+Z layout: T = S slot latents (status, constants c0.., stack top first; synth.data.tokenizer), then, when
+the model has `elem_tokens`, (S-1) x max_len element latents (slot-major); `ev.model.n_tokens` is T.
+Stack effects of ops are built into T's routing (dsl.ops signatures); values and errors are learned. Training: synth.evaluator.train
 (`synth train-evaluator`); evaluation: `synth eval-evaluator`. Literal items are pushes: a transition with
 the op `push` conditioned on the literal's slot embedding (not available to the soft `step`). Errors are
 absorbing states; the failing index `at` is not predicted.

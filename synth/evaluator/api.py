@@ -1,7 +1,7 @@
 """The evaluator as a library: load a checkpoint, run states and (relaxed) programs in latent space.
 
     ev = load_evaluator()                          # the shipped default for `small`; or load_evaluator(path)
-    z = ev.encode([State((1,), (3,))])             # Z (B, S, C)
+    z = ev.encode([State((1,), (3,))])             # Z (B, T, C)
     z = ev.step(z, w)                              # w (B, len(ev.ops)): a distribution over ops (differentiable)
     z = ev.step_items(z, ["dup"])                  # discrete items: op names or literals as 1-tuples
     ev.decode_states(z)                            # [State((1,), (3, 3), None)]

@@ -1,7 +1,7 @@
 """The latent state machine: encoder E, op-conditioned transition T, decoder D (tensor level).
 
     m = LatentMachine(EvaluatorConfig(d_model=128), "small")
-    z = m.encode(feats, status)                  # feats (B, S, F), status (B,) -> Z (B, S, C)
+    z = m.encode(feats, status)                  # feats (B, S, F), status (B,) -> Z (B, T, C)
     z = m.transition(z, ops, lit, level)         # ops (B,) op ids (m.push_id: push `lit` (B, F)), level (B,)
     z = m.transition_soft(z, w, level)           # w (B, n_ops): a distribution over the profile's ops
     logits = m.decode(z)                         # dict of per-slot logits, see Decoder
@@ -50,10 +50,15 @@ class EvaluatorConfig:
     pos: str = "rotary"           # slot positions inside E and T (a core Transformer option)
     dropout: float = 0.0
     n_levels: int = 3             # concrete, sign, type
+    alu_hidden: int = 0           # > 0: a wide MLP on the top operands writes the new top value and status
+    alu_layers: int = 1
+    elem_tokens: bool = False     # every element of a str/list slot gets its own latent token
 
     def __post_init__(self) -> None:
         if self.enc_layers < 1 or self.trans_layers < 1:
             raise ValueError("enc_layers and trans_layers must be >= 1")
+        if self.alu_hidden < 0 or self.alu_layers < 1:
+            raise ValueError("alu_hidden must be >= 0 and alu_layers >= 1")
         if self.elem_dim < 1 or self.dec_hidden < 1:
             raise ValueError("elem_dim and dec_hidden must be >= 1")
 
@@ -99,29 +104,67 @@ class SlotEmbed(nn.Module):
         return x + self.out(x)
 
 
+class ElemEmbed(nn.Module):
+    """Feature rows (..., F) -> one latent per element (..., L, C): the element's value, its position,
+    the slot's kind and length."""
+
+    def __init__(self, tok: StateTokenizer, d: int, ratio: float, num: Tensor):
+        super().__init__()
+        v = tok.vocab
+        self.val = nn.Embedding(v["elem"], d)
+        self.register_buffer("num", num, persistent=False)                   # (Ve, 18)
+        self.num_proj = nn.Linear(18, d)
+        self.pos = nn.Parameter(torch.randn(tok.max_len, d) * 0.02)
+        self.kind, self.len = nn.Embedding(v["kind"], d), nn.Embedding(v["len"], d)
+        self.mlp = nn.Sequential(ResMLP(d, ratio), nn.LayerNorm(d))
+
+    def forward(self, f: Tensor) -> Tensor:
+        e = f[..., F_ELEM:]                                                    # (..., L)
+        x = self.val(e) + self.num_proj(self.num[e]) + self.pos
+        x = x + (self.kind(f[..., F_KIND]) + self.len(f[..., F_LEN]))[..., None, :]
+        return self.mlp(x)                                                     # (..., L, C)
+
+
 class Decoder(nn.Module):
     """Z (B, S, C) -> logits: status (B, V), and per value slot (B, S-1, V) for kind/int/sign/par/bool/len,
     elem (B, S-1, L, V). `trunk` + `heads(h)` let the loss run the big heads only on the rows that need them."""
 
-    def __init__(self, tok: StateTokenizer, d: int, hidden: int):
+    def __init__(self, tok: StateTokenizer, d: int, hidden: int, elem_tokens: bool):
         super().__init__()
         v = tok.vocab
-        self.L, self.Ve = tok.max_len, v["elem"]
+        self.S, self.L, self.Ve, self.E = tok.n_slots, tok.max_len, v["elem"], tok.max_len if elem_tokens else 0
         self.trunk = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.LayerNorm(hidden))
         self.head = nn.ModuleDict({k: nn.Linear(hidden, v[k]) for k in ("kind", "int", "sign", "par", "bool", "len")})
-        self.elem = nn.Linear(hidden, self.L * self.Ve)
+        if self.E:                          # one head per element latent
+            self.elem_trunk = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.LayerNorm(hidden))
+            self.elem = nn.Linear(hidden, self.Ve)
+        else:                               # all elements from the slot latent
+            self.elem = nn.Linear(hidden, self.L * self.Ve)
         self.status = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, v["status"]))
 
+    def split(self, z: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Z (B, T, C) -> slot latents (B, S, C) and element latents (B, S-1, L, C) or None."""
+        if not self.E:
+            return z, None
+        return z[:, :self.S], z[:, self.S:].unflatten(1, (self.S - 1, self.E))
+
     def run(self, name: str, h: Tensor) -> Tensor:
-        """One head on hidden rows h (..., H)."""
-        if name == "elem":
-            return self.elem(h).unflatten(-1, (self.L, self.Ve))                 # (..., L, Ve)
+        """One head on hidden slot rows h (..., H)."""
         return self.head[name](h)
 
+    def elems(self, h: Tensor, e: Tensor | None) -> Tensor:
+        """Element logits (..., L, Ve) of slot rows: from their element latents e (..., L, C) if any,
+        else from the slot's hidden rows h (..., H)."""
+        if e is not None:
+            return self.elem(self.elem_trunk(e))
+        return self.elem(h).unflatten(-1, (self.L, self.Ve))
+
     def forward(self, z: Tensor) -> dict[str, Tensor]:
-        h = self.trunk(z[:, 1:])                                               # (B, S-1, H)
-        out = {k: self.run(k, h) for k in ("kind", "int", "sign", "par", "bool", "len", "elem")}
-        out["status"] = self.status(z[:, 0])                                   # (B, Vs)
+        zs, ze = self.split(z)
+        h = self.trunk(zs[:, 1:])                                              # (B, S-1, H)
+        out = {k: self.run(k, h) for k in ("kind", "int", "sign", "par", "bool", "len")}
+        out["elem"] = self.elems(h, ze)                                        # (B, S-1, L, Ve)
+        out["status"] = self.status(zs[:, 0])                                  # (B, Vs)
         return out
 
 
@@ -132,6 +175,27 @@ class ResMLP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.net(x)
+
+
+class ALU(nn.Module):
+    """The wide per-sample MLP of T: [Y_top, Y_status, the three top operand latents, cond] (B, 6C) ->
+    updates of the new top value and the status (B, 2, C). Zero-initialised output: starts as a no-op."""
+
+    def __init__(self, d: int, hidden: int, layers: int):
+        super().__init__()
+        self.inp = nn.Sequential(nn.LayerNorm(6 * d), nn.Linear(6 * d, hidden))
+        self.blocks = nn.ModuleList(nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden)) for _ in range(layers - 1))
+        self.out = nn.Sequential(nn.GELU(), nn.Linear(hidden, 2 * d))
+        nn.init.zeros_(self.out[1].weight)
+        nn.init.zeros_(self.out[1].bias)
+        self.norm = nn.ModuleList([nn.LayerNorm(d), nn.LayerNorm(d)])
+
+    def forward(self, x: Tensor, top: Tensor, status: Tensor) -> tuple[Tensor, Tensor]:
+        h = self.inp(x)                                                        # (B, H)
+        for blk in self.blocks:
+            h = h + blk(h)
+        d_top, d_st = self.out(h).chunk(2, dim=-1)                             # (B, C) each
+        return self.norm[0](top + d_top), self.norm[1](status + d_st)
 
 
 def routing_table(ops: tuple, n_consts: int, depth: int) -> Tensor:
@@ -178,27 +242,38 @@ class LatentMachine(nn.Module):
         self.enc = nn.Sequential(*[ResMLP(d, cfg.mlp_ratio) for _ in range(cfg.enc_layers)], nn.LayerNorm(d))
         self.status_emb = nn.Embedding(tok.vocab["status"], d)
         self.status_norm = nn.LayerNorm(d)
+        self.E = E = tok.max_len if cfg.elem_tokens else 0
+        self.n_tokens = S + (S - 1) * E                                        # Z is (B, n_tokens, C)
+        if E:
+            self.elem_embed = ElemEmbed(tok, d, cfg.mlp_ratio, self.embed.elem_num)
+            self.elem_slot = nn.Parameter(torch.randn(2, E, d) * 0.02)         # elements of s0, s1 inside T
         self.slot = nn.Parameter(torch.randn(S, d) * 0.02)                     # which slot, inside T
         self.trans = Transformer(TransformerConfig(n_layers=cfg.trans_layers, cond_dim=d, d_model=d,
                                                    n_heads=cfg.n_heads, mlp_ratio=cfg.mlp_ratio,
-                                                   dropout=cfg.dropout, pos=cfg.pos, max_len=S))
+                                                   dropout=cfg.dropout, pos=cfg.pos, max_len=S + 2 * E))
         self.op_emb = nn.Embedding(self.n_ops + 1, d)                          # + PUSH
         self.level_emb = nn.Embedding(cfg.n_levels, d)
         self.lit_proj = nn.Linear(d, d)
         self.cond_norm = nn.LayerNorm(d)
+        self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers) if cfg.alu_hidden else None
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
-        self.decoder = Decoder(tok, d, cfg.dec_hidden)
+        self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens)
 
     # ---- E, T, D --------------------------------------------------------------------------------
-    def encode_rows(self, rows: Tensor) -> Tensor:
-        """Value-slot feature rows (..., F) -> latents (..., C), each row on its own."""
-        return self.enc(self.embed(rows))
+    def encode_rows(self, rows: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Value-slot feature rows (..., F) -> slot latents (..., C) and element latents (..., L, C) or
+        None; each row on its own."""
+        return self.enc(self.embed(rows)), (self.elem_embed(rows) if self.E else None)
 
     def encode(self, feats: Tensor, status: Tensor) -> Tensor:
-        """feats (B, S, F), status (B,) -> Z (B, S, C)."""
-        x = self.encode_rows(feats[:, 1:])                                     # (B, S-1, C)
-        return torch.cat([self.status_norm(self.status_emb(status))[:, None], x], dim=1)
+        """feats (B, S, F), status (B,) -> Z (B, T, C): T = S slot latents, then (S-1) x L element
+        latents when cfg.elem_tokens."""
+        x, e = self.encode_rows(feats[:, 1:])                                  # (B, S-1, C), (B, S-1, L, C)
+        return self._join(torch.cat([self.status_norm(self.status_emb(status))[:, None], x], dim=1), e)
+
+    def _join(self, zs: Tensor, ze: Tensor | None) -> Tensor:
+        return zs if ze is None else torch.cat([zs, ze.flatten(1, 2)], dim=1)
 
     def level_vec(self, level: Tensor) -> Tensor:
         """level (B,) int64 index, or float alpha in [0, 1] (interpolated) -> (B, C)."""
@@ -209,16 +284,35 @@ class LatentMachine(nn.Module):
             return (1 - w) * self.level_emb(lo) + w * self.level_emb(lo + 1)
         return self.level_emb(level)
 
-    def _step(self, z: Tensor, cond: Tensor, route: Tensor, lit_z: Tensor | None) -> Tensor:
-        """z (B, S, C), cond (B, C), route (B, D, n_src), lit_z (B, C) or None -> Z' (B, S, C)."""
-        B, S, C = z.shape
-        nc = self.tok.n_consts
-        y = self.trans(z + self.slot, cond=self.cond_norm(cond))               # (B, S, C)
-        empty = self.encode_rows(self.empty_feats)[None, None].expand(B, 1, C)
-        lit = lit_z[:, None] if lit_z is not None else torch.zeros_like(empty)
-        src = torch.cat([y[:, 1 + nc:2 + nc], z[:, 1 + nc:], z[:, 1:1 + nc], empty, lit], dim=1)  # (B, n_src, C)
-        stack = route.to(src.dtype) @ src                                      # (B, D, C)
-        return torch.cat([y[:, :1], z[:, 1:1 + nc], stack], dim=1)
+    def _step(self, z: Tensor, cond: Tensor, route: Tensor, lit: tuple | None) -> Tensor:
+        """z (B, T, C), cond (B, C), route (B, D, n_src), lit (slot (B, C), elems (B, L, C) | None) or None."""
+        zs, ze = self.decoder.split(z)
+        B, S, C = zs.shape
+        nc, E = self.tok.n_consts, self.E
+        cond = self.cond_norm(cond)
+        x = zs + self.slot
+        if E:
+            x = torch.cat([x, (ze[:, nc:nc + 2] + self.elem_slot).flatten(1, 2)], dim=1)   # (B, S + 2E, C)
+        y = self.trans(x, cond=cond)
+        top, status = y[:, 1 + nc:2 + nc], y[:, :1]                            # (B, 1, C) each
+        if self.alu is not None:
+            a = torch.cat([top[:, 0], status[:, 0], zs[:, 1 + nc:4 + nc].flatten(1), cond], dim=-1)  # (B, 6C)
+            t, st = self.alu(a, top[:, 0], status[:, 0])
+            top, status = t[:, None], st[:, None]
+        empty_s, empty_e = self.encode_rows(self.empty_feats)
+        lit_s, lit_e = lit if lit is not None else (None, None)
+        src = torch.cat([top, zs[:, 1 + nc:], zs[:, 1:1 + nc], empty_s.expand(B, 1, C),
+                         lit_s[:, None] if lit_s is not None else torch.zeros(B, 1, C, dtype=zs.dtype, device=zs.device)],
+                        dim=1)                                                 # (B, n_src, C)
+        route = route.to(src.dtype)
+        new_s = torch.cat([status, zs[:, 1:1 + nc], route @ src], dim=1)       # (B, S, C)
+        if not E:
+            return new_s
+        esrc = torch.cat([y[:, S:S + E][:, None], ze[:, nc:], ze[:, :nc], empty_e.expand(B, 1, E, C),
+                          lit_e[:, None] if lit_e is not None else torch.zeros(B, 1, E, C, dtype=ze.dtype, device=ze.device)],
+                         dim=1)                                                # (B, n_src, E, C)
+        new_e = torch.cat([ze[:, :nc], torch.einsum("bds,bsec->bdec", route, esrc)], dim=1)
+        return self._join(new_s, new_e)
 
     def _level(self, z: Tensor, level: Tensor | None) -> Tensor:
         if level is None:
@@ -226,16 +320,16 @@ class LatentMachine(nn.Module):
         return level
 
     def transition(self, z: Tensor, ops: Tensor, lit: Tensor | None = None, level: Tensor | None = None) -> Tensor:
-        """One discrete item per row: ops (B,) ids (push_id pushes lit (B, F)); level (B,) -> Z' (B, S, C)."""
+        """One discrete item per row: ops (B,) ids (push_id pushes lit (B, F)); level (B,) -> Z' (B, T, C)."""
         cond = self.op_emb(ops) + self.level_vec(self._level(z, level))
         lit_z = None
         if lit is not None:
-            lit_z = self.encode_rows(lit)                                      # (B, C)
-            cond = cond + (ops == self.push_id)[:, None].to(cond.dtype) * self.lit_proj(lit_z)
+            lit_z = self.encode_rows(lit)                                      # (B, C), (B, L, C) | None
+            cond = cond + (ops == self.push_id)[:, None].to(cond.dtype) * self.lit_proj(lit_z[0])
         return self._step(z, cond, self.route[ops], lit_z)
 
     def transition_soft(self, z: Tensor, weights: Tensor, level: Tensor | None = None) -> Tensor:
-        """weights (B, n_ops) over self.ops (a distribution; differentiable) -> Z' (B, S, C)."""
+        """weights (B, n_ops) over self.ops (a distribution; differentiable) -> Z' (B, T, C)."""
         if weights.dim() != 2 or weights.shape[-1] != self.n_ops:
             raise ValueError(f"op weights must be (B, {self.n_ops}), got {tuple(weights.shape)}")
         w = weights.to(self.op_emb.weight.dtype)
@@ -271,8 +365,9 @@ def state_loss(dec: Decoder, z: Tensor, feats: Tensor, status: Tensor,
     live = (status == 0)[:, None].expand(f.shape[:2])                          # (B, S-1)
     if slot_mask is not None:
         live = live & slot_mask
-    h = dec.trunk(z[:, 1:])                                                    # (B, S-1, H)
-    st_logits = dec.status(z[:, 0])
+    zs, ze = dec.split(z)
+    h = dec.trunk(zs[:, 1:])                                                   # (B, S-1, H)
+    st_logits = dec.status(zs[:, 0])
     kind = f[..., F_KIND]
     kind_logits = dec.run("kind", h)
     loss = _ce(st_logits, status) + (live * _ce(kind_logits, kind)).sum(1)
@@ -282,7 +377,7 @@ def state_loss(dec: Decoder, z: Tensor, feats: Tensor, status: Tensor,
         sel = live & ((kind == kinds[0]) if len(kinds) == 1 else (kind == kinds[0]) | (kind == kinds[1]))
         if not bool(sel.any()):
             continue
-        rl, rok = fn(dec, h[sel], f[sel])                                      # (R,), (R,) bool
+        rl, rok = fn(dec, h[sel], f[sel], None if ze is None else ze[sel])     # (R,), (R,) bool
         loss = loss.index_add(0, row_b[sel], rl)
         good = good.clone()
         good[sel] = good[sel] & rok
@@ -290,7 +385,7 @@ def state_loss(dec: Decoder, z: Tensor, feats: Tensor, status: Tensor,
     return loss, exact.detach()
 
 
-def _int_rows(dec: Decoder, h: Tensor, f: Tensor) -> tuple[Tensor, Tensor]:
+def _int_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor | None) -> tuple[Tensor, Tensor]:
     li, ls, lp = dec.run("int", h), dec.run("sign", h), dec.run("par", h)
     loss = _ce(li, f[:, F_INT]) + 0.25 * (_ce(ls, f[:, F_SIGN]) + _ce(lp, f[:, F_PAR]))
     ok = li.argmax(-1) == f[:, F_INT]
@@ -299,13 +394,13 @@ def _int_rows(dec: Decoder, h: Tensor, f: Tensor) -> tuple[Tensor, Tensor]:
     return loss, ok
 
 
-def _bool_rows(dec: Decoder, h: Tensor, f: Tensor) -> tuple[Tensor, Tensor]:
+def _bool_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor | None) -> tuple[Tensor, Tensor]:
     lb = dec.run("bool", h)
     return _ce(lb, f[:, F_BOOL]), lb.argmax(-1) == f[:, F_BOOL]
 
 
-def _seq_rows(dec: Decoder, h: Tensor, f: Tensor) -> tuple[Tensor, Tensor]:
-    ll, le = dec.run("len", h), dec.run("elem", h)                             # (R, V), (R, L, Ve)
+def _seq_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor | None) -> tuple[Tensor, Tensor]:
+    ll, le = dec.run("len", h), dec.elems(h, e)                                # (R, V), (R, L, Ve)
     e = f[:, F_ELEM:]
     loss = _ce(ll, f[:, F_LEN]) + _ce(le, e).sum(-1)
     L = e.shape[-1]

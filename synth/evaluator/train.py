@@ -61,7 +61,8 @@ class TrainEvaluatorConfig:
 
 
 class OpStats:
-    """Running mean one-step loss per op id (PUSH last); sampling weights follow it."""
+    """Running mean loss per op id (PUSH last) of the first item of each rollout (one step from a true
+    state, so earlier mistakes do not count); sampling weights follow it."""
 
     def __init__(self, ops: tuple, decay: float, power: float):
         self.ops, self.decay, self.power = ops, decay, power
@@ -97,7 +98,7 @@ def rollout_losses(model: LatentMachine, batch: dict, w: LossConfig) -> tuple[to
     z = model.encode(feats[:, 0], status[:, 0])                                     # (B, S, C)
     rec, rec_ok = state_loss(model.decoder, z, feats[:, 0], status[:, 0])
     with torch.no_grad():                                                           # consistency targets
-        tgt = model.encode(feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)).view(B, K, S, -1)
+        tgt = model.encode(feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)).unflatten(0, (B, K))
     rolled = []
     for t in range(K):
         z = model.transition(z, ops[:, t], lit[:, t], level)
@@ -129,13 +130,13 @@ def _teacher_losses(model: LatentMachine, batch: dict, w: LossConfig) -> tuple[t
     K = K1 - 1
     z_all = model.encode(feats.flatten(0, 1), status.flatten(0, 1))                 # (B(K+1), S, C)
     rec, rec_ok = state_loss(model.decoder, z_all, feats.flatten(0, 1), status.flatten(0, 1))
-    z_all = z_all.view(B, K1, S, -1)
+    z_all = z_all.unflatten(0, (B, K1))
     lv = level[:, None].expand(B, K).flatten()
     z_tf = model.transition(z_all[:, :K].flatten(0, 1), ops.flatten(), lit.flatten(0, 1), lv)   # (BK, S, C)
     tgt_f, tgt_s = feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)
     step, step_ok = state_loss(model.decoder, z_tf, tgt_f, tgt_s)
     cons = F.mse_loss(z_tf, z_all[:, 1:].flatten(0, 1).detach())
-    z = z_tf.view(B, K, S, -1)[:, 0]
+    z = z_tf.unflatten(0, (B, K))[:, 0]
     rolled = []
     for t in range(1, K):
         z = model.transition(z, ops[:, t], lit[:, t], level)
@@ -180,8 +181,8 @@ def build(cfg: TrainEvaluatorConfig, data_dir: str | None = None):
 
     def loss_fn(m: LatentMachine, batch: dict):
         total, metrics, step_loss = rollout_losses(m, batch, cfg.loss)
-        alive = batch["status"][:, :-1] == 0                        # items run on a live state
-        stats.update(batch["ops"][alive], step_loss[alive])
+        alive = batch["status"][:, 0] == 0                          # the first item, run on a true state
+        stats.update(batch["ops"][:, 0][alive], step_loss[:, 0][alive])
         return total, metrics
 
     val = None
