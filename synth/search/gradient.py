@@ -15,19 +15,24 @@ phi (R, n_free, n_int) over the profile's ints. One step:
      output abstracted at level(alpha) (cross-entropy of the evaluator's decoder);
   3. grounded signal: `samples` discrete programs per restart are drawn from the same distributions (with
      the exact per-state type mask) and free values from q, run on the REAL machine, and scored by how well
-     their final stacks match the outputs at level(alpha) (space.TaskSpace.reward); REINFORCE with a
-     per-restart mean baseline adds -(r - b) log p(program) to the loss;
+     their final stacks match the outputs at level(alpha) (space.TaskSpace.reward); the first free constant
+     of a new skeleton is fitted on example 0 (every int tried, in q's order: `fit_constants`) so that the
+     skeleton is scored with its best value; REINFORCE with a per-restart mean baseline adds
+     -(r - b) log p(program) (and -(r - b) log q(value)) to the loss;
   4. an entropy term (bonus early, penalty late) and one Adam step on theta and phi.
-Every sampled program that matches all examples is verified at once; every `decode_every` steps the most
-likely programs of each restart (beam over slots) are run with the top values of q, and for the best
-skeletons using a free constant every int is tried (example 0 first, in q's order). Nothing is reported
-solved unless `verify` (the real machine on every example) accepts it. At the end of a cycle the worst
-half of the restarts start again from noise.
+Every sampled program that matches all examples is verified at once; with `meet`, every intermediate state of
+every sample is also looked up in goal sets computed backward from the outputs (synth/search/bidir.py), and
+a hit (sampled prefix + backward tail) is verified. Every `decode_every` steps the most likely programs of
+each restart (beam over slots) are run with the top values of q, and for the best skeletons using a free
+constant every int is tried. Nothing is reported solved unless `verify` (the real machine on every example)
+accepts it; solutions are shortened by deleting items while they still verify. At the end of a cycle the
+worst half of the restarts start again from noise.
 
 Registered methods: `gradient` (evaluator), `field` (the field's integration), ablations `gradient_noanneal`
 (alpha 0 throughout), `gradient_nomask` (no abstract-graph mask: only each item's own type check),
-`gradient_nolatent` (the grounded signal alone, no model). Without a model for the task's profile (e.g. the
-shipped evaluator is for `small`), the latent term is dropped and a note is printed once.
+`gradient_nolatent` (the grounded signal alone, no model), `gradient_nomeet` (no backward completion).
+Without a model for the task's profile (the shipped evaluator is for `small`), the latent term is dropped
+and a note is printed once.
 """
 from __future__ import annotations
 

@@ -1,24 +1,33 @@
-"""Hybrid search: complete breadth-first enumeration whose order inside each length comes from a neural prior.
+"""Hybrid search: complete breadth-first enumeration, ordered inside each length by a neural prior, with
+meet-in-the-middle completion of every state it reaches.
 
     from synth.search import build
     solve = build("hybrid", {"prior_frontier": 2000}, checkpoint=None)
     res = solve(task, time_limit=10.0)
 
 The enumeration is the baseline's (synth/search/enumerate.py: BFS by program length, one program per distinct
-state of the examples' stacks, type-level reachability pruning, every hit verified by the real machine), with
-the same items, plus up to `extra_free` values for free constants taken from the prior's value distributions
-(the baseline only tries -64..64 and the examples' ints). So every length is searched completely, as by the
-baseline: the hybrid finds what the baseline finds at the same length, and only the order inside a length
-changes.
+state of the examples' stacks, type-level reachability pruning, its `solve_tail`, every hit verified by the
+real machine), with the same items, plus up to `extra_free` values for free constants taken from the prior's
+value distributions (the baseline only tries -64..64 and the examples' ints). Every length is searched
+completely, as by the baseline, so the hybrid finds what the baseline finds at the same length; it adds
+(1) the order inside a length and (2) the meeting. (The loop is a fork of the baseline's: a hook API there
+would remove it.)
+
+The meeting (`meet`, synth/search/bidir.py). When the BFS reaches length `meet_level`, goal sets are built
+backward from the outputs (`meet_depth` moves that change only the top value, within `meet_budget` of the
+time); from then on every new state is looked up in them, and a hit is the BFS program + the goal's moves
+(plus an additive or conditional constant), verified by the machine and shortened by deleting items.
 
 The prior. Levels whose frontier is small run in the baseline's order. At the first level with at least
-`prior_frontier` states, the gradient search (synth/search/gradient.py, its own section `hybrid.gradient`)
-runs for `prior_frac` of the remaining time (at most `prior_max` seconds); it may solve the task outright.
-Its final per-slot item distributions are sampled (`prior_samples` programs, skips removed) into
-position-wise item frequencies P_k(item), smoothed with the overall frequencies. From then on, each level's
-frontier is sorted by the prefix score sum_k log P_k(item_k), the items tried on a state by
-log P_k(item) at its position k, and free-constant values by the prior's value distribution.
-`prior: none` gives the baseline order with the hybrid's code (a control for the ordering's effect).
+`prior_frontier` states, the gradient search (synth/search/gradient.py, section `hybrid.gradient`) runs for
+`prior_frac` of the remaining time (at most `prior_max` seconds); it may solve the task outright. Its final
+per-slot item distributions are sampled (`prior_samples` programs, skips removed) into position-wise item
+frequencies P_k(item), smoothed with the overall frequencies. From then on, each level's frontier is sorted
+by the prefix score sum_k log P_k(item_k), the items tried on a state by log P_k(item) at its position k,
+and free-constant values by the prior's value distribution.
+
+Variants: `hybrid_noprior` (baseline order + meeting), `hybrid_nomeet` (prior, no meeting), `bfs_meet` (=
+hybrid_noprior under its own name). `default` (default.py) is the hybrid with its own settings.
 """
 from __future__ import annotations
 
