@@ -146,3 +146,27 @@ def test_field_executor_runs_and_solves(tiny_evaluator, tmp_path):
     assert w.grad is not None and torch.isfinite(w.grad).all() and w.grad.abs().sum() > 0
     res = build("field", FAST, str(path))(INC, 10.0)
     assert res.solved and res.method == "field"
+
+
+def _rank_main(rank: int, port: int, out: str) -> None:
+    import os
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
+    from synth.search.scaleout import run_jobs
+    tasks = [INC, SQUARE_INC, PLUS_37, AFFINE, IMPOSSIBLE]
+    solve = build("enumerate", {"free_constants": 1})
+    res = run_jobs(tasks, lambda t: solve(t, 2.0).to_json())
+    with open(f"{out}.{rank}", "w") as f:
+        json.dump(res, f)
+
+
+def test_scaleout_two_gloo_ranks_gather_in_order(tmp_path):
+    import socket
+    import torch.multiprocessing as tmp
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp.spawn(_rank_main, args=(port, str(tmp_path / "res")), nprocs=2, join=True)
+    a = json.loads((tmp_path / "res.0").read_text())
+    b = json.loads((tmp_path / "res.1").read_text())
+    assert a == b and [r["task"] for r in a] == ["inc", "square-inc", "plus-37", "affine-3x-41", "impossible"]
+    assert [r["solved"] for r in a] == [True, True, True, True, False]
