@@ -49,14 +49,14 @@ def main() -> None:
         ops, lit = _items(cases, lat, 0)
         L = args.length
         path = field.integrate_ops(z0, ops, solver="rk4", steps=4, points=args.points,
-                                   lit_vec=lat.push_vec(lit.flatten(0, 1)).view(len(cases), L, -1))
+                                   lit=lit)
         truth = []                                                        # E(x_k), k = 0..L
         for c in cases:
             sts = [c.start] + [State(c.start.constants, s.after, None) if s.after is not None
                                else State(c.start.constants, (), s.error) for s in trace(c.code, c.start.stack,
                                                                                          c.start.constants, p)]
             truth.append(lat.encode_states(sts[:L + 1]))
-        truth = torch.stack(truth, 1)                                     # (L+1, n, S, C)
+        truth = torch.stack(truth, 1)                                     # (L+1, n, T, C)
         decoded = lat.decode_states(path[-1])
     flat = path.flatten(2)                                                # (T, n, S*C)
     X = torch.cat([flat.flatten(0, 1), truth.flatten(2).flatten(0, 1)])

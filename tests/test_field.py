@@ -34,7 +34,7 @@ def one_thread():
 def ev_path(tmp_path_factory):
     torch.manual_seed(0)
     m = LatentMachine(EvaluatorConfig(d_model=32, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=8,
-                                      dec_hidden=32), "small")
+                                      dec_hidden=32, elem_tokens=True), "small")
     path = tmp_path_factory.mktemp("ev") / "ev_tiny.pt"
     torch.save({"model": m.state_dict(), "meta": {"kind": "synth-evaluator/1", "model": dict(m.cfg.__dict__),
                                                   "profile": "small"}}, path)
@@ -52,11 +52,10 @@ def tiny_cfg(*over) -> TrainFieldConfig:
 
 def random_field(lat, path="linear", seed=0) -> FieldModel:
     torch.manual_seed(seed)
-    fm = FieldModel(FieldConfig(d_model=32, n_heads=2, n_layers=1, time_dim=16, path=path), lat.n_ops,
-                    lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
+    fm = FieldModel(FieldConfig(time_dim=16, path=path), lat.transition_copy(fresh=True), lat.n_slots)
     torch.nn.init.normal_(fm.fix.weight, std=0.2)         # zero-initialised: make the field do something
     torch.nn.init.normal_(fm.time_mlp[2].weight, std=0.2)
-    for blk in fm.net.blocks:
+    for blk in fm.step.trans.blocks:
         torch.nn.init.normal_(blk.ada.weight, std=0.2)
     return fm.eval()
 
@@ -90,7 +89,7 @@ def test_trained_field_moves_toward_target(lat, path):
     cfg = tiny_cfg("loss.dec=0", "loss.roll=0", "loss.metric=0", "loss.noise_p=0", f"model.path={path}",
                    "model.warm_start=false")
     torch.manual_seed(0)
-    fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
+    fm = FieldModel(cfg.model, lat.transition_copy(fresh=True), lat.n_slots)
     src = FieldBatches("small", cfg.data, lat.tok)
     batch = src.draw(random.Random(3), 4, levels=[0] * 4)            # 4 rollouts x 3 items = 12 transitions
     opt = torch.optim.Adam(fm.parameters(), lr=3e-3)
@@ -102,19 +101,22 @@ def test_trained_field_moves_toward_target(lat, path):
         opt.step()
     fm.eval()
     with torch.no_grad():
-        Z = lat.encode(batch["feats"].flatten(0, 1), batch["status"].flatten(0, 1)).view(4, 4, lat.n_slots, -1)
+        Z = lat.encode(batch["feats"].flatten(0, 1), batch["status"].flatten(0, 1))
+        Z = Z.view(4, 4, *Z.shape[1:])
         z0, z1 = Z[:, :3].flatten(0, 1), Z[:, 1:].flatten(0, 1)
         ops = batch["ops"].flatten()[:, None]
-        lit = lat.push_vec(batch["lit"].flatten(0, 1))[:, None]
-        end = integrate_ops(fm, z0, ops, 0.0, *(("euler", 4) if path == "linear" else ("euler", 8)), lit_vec=lit)
+        lit = batch["lit"].flatten(0, 1)[:, None]
+        end = integrate_ops(fm, z0, ops, 0.0, *(("euler", 4) if path == "linear" else ("euler", 8)), lit=lit)
     before, after = (z0 - z1).norm(dim=(1, 2)), (end - z1).norm(dim=(1, 2))
     moved = before > 1e-3                                            # transitions that change the state
     assert moved.sum() >= 6
     if path == "linear":
-        assert after[moved].sum() < 0.35 * before[moved].sum(), (before, after)
+        assert after[moved].sum() < 0.5 * before[moved].sum(), (before, after)
         assert (after[moved] < 0.5 * before[moved]).float().mean() >= 0.7, (before, after)
-    else:  # the VP path's ODE is curved and stiff near t = 1: it gets there far less precisely
-        assert torch.isfinite(after).all() and after[moved].mean() < 0.8 * before[moved].mean(), (before, after)
+    else:  # the VP path's ODE is curved and stiff near t = 1: it gets there far less precisely, and only
+        S = lat.n_slots  # its slot tokens are corrected (element tokens move by routing alone)
+        b_s, a_s = (z0 - z1)[:, :S].norm(dim=(1, 2)), (end - z1)[:, :S].norm(dim=(1, 2))
+        assert torch.isfinite(after).all() and a_s[moved].mean() < 0.8 * b_s[moved].mean(), (b_s, a_s)
 
 
 def test_composition_matches_op_by_op(lat):
@@ -250,7 +252,7 @@ def test_warm_start_one_euler_step_is_the_evaluator_transition(lat, alu):
         lat = Latent(m)
     cfg = tiny_cfg()
     fm, _, _, _ = build(cfg, lat)
-    assert cfg.model.warm_start and cfg.model.d_model == lat.dim and cfg.model.alu_hidden == alu
+    assert cfg.model.warm_start and (fm.step.alu is not None) == bool(alu)
     z0, ops = z_and_ops(lat, B=5, L=2)
     with torch.no_grad():
         mine = integrate_ops(fm, z0, ops, 0.5, "euler", 1)

@@ -2,9 +2,9 @@
 
     from synth.field import load_field
     field = load_field()                          # synth/pretrained/field_small.pt + its evaluator
-    z0 = field.encode(states, level=0)            # (B, S, C) from dsl states (synth.data.tokenizer.State)
+    z0 = field.encode(states, level=0)            # (B, T, C) from dsl states (synth.data.tokenizer.State)
     w = torch.softmax(logits, -1)                 # (B, L, n_ops): a fuzzy program, one distribution per slot
-    zL = field.integrate_program(z0, w, solver="euler", steps=4, alpha=0.0)   # (B, S, C), differentiable
+    zL = field.integrate_program(z0, w, solver="euler", steps=4, alpha=0.0)   # (B, T, C), differentiable
     loss = field.metric(zL, field.encode(targets)).mean()                    # (B,) in [0, 1), 0 = same state
     field.decode_states(zL)                       # [State, ...] by the evaluator's decoder
     zL = field.integrate_ops(z0, ops)             # discrete programs: ops (B, L) ids into field.ops
@@ -53,12 +53,12 @@ class Field(nn.Module):
 
     def integrate_program(self, z0: Tensor, op_weights: Tensor, solver: str = "euler", steps: int = 4,
                           alpha: float | Tensor = 0.0, mix: str = "fields", **kw) -> Tensor:
-        """z0 (B, S, C), op_weights (B, L, n_ops) -> z_L (B, S, C); differentiable w.r.t. both."""
+        """z0 (B, T, C), op_weights (B, L, n_ops) -> z_L (B, T, C); differentiable w.r.t. both."""
         return integrate_weights(self.model, z0, op_weights, alpha, solver, steps, mix=mix, **kw)
 
     def integrate_ops(self, z0: Tensor, ops: Tensor, solver: str = "euler", steps: int = 4,
                       alpha: float | Tensor = 0.0, **kw) -> Tensor:
-        """z0 (B, S, C), ops (B, L) long ids -> z_L (B, S, C)."""
+        """z0 (B, T, C), ops (B, L) long ids -> z_L (B, T, C); pushes: lit=(B, L, F) literal rows."""
         return integrate_ops(self.model, z0, ops, alpha, solver, steps, **kw)
 
     def metric(self, za: Tensor, zb: Tensor) -> Tensor:
@@ -98,9 +98,8 @@ def load_field(path: str | Path | None = None, evaluator: str | Path | Latent | 
     if strict_evaluator and want and want != lat.fingerprint:
         raise UserError(f"{path}: trained on evaluator {want}, got {lat.fingerprint} ({lat.path}); "
                         "pass the matching evaluator")
-    fm = FieldModel(from_dict(FieldConfig, dict(meta["model"])), lat.n_ops, lat.n_slots, lat.dim, lat.n_consts)
+    fm = FieldModel(from_dict(FieldConfig, dict(meta["model"])), lat.transition_copy(fresh=True), lat.n_slots)
     fm.load_state_dict(state["model"])
-    fm.attach(lat.route, lat.empty)
     for p in fm.parameters():
         p.requires_grad_(False)
     lat.to_device(device)

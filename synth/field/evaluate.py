@@ -166,7 +166,7 @@ def evaluate(field, records: list[dict], solver: str = "euler", steps: int = 4, 
             if L:
                 ops, lit = _items(chunk, lat, lv)
                 z = field.integrate_ops(z, ops.to(dev), solver=solver, steps=steps, alpha=lv / 2,
-                                        lit_vec=lat.push_vec(lit.flatten(0, 1)).view(len(chunk), L, -1),
+                                        lit=lit.to(dev),
                                         **solver_kw)
             dec = lat.decode_states(z, lv)
             for j, (c, d) in enumerate(zip(chunk, dec)):

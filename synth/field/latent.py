@@ -1,18 +1,19 @@
-"""The field's view of the evaluator: a frozen encoder E and decoder D around the latent space Z (B, S, C).
+"""The field's view of the evaluator: a frozen encoder E and decoder D around the latent space Z (B, T, C).
 
     lat = Latent.load("synth/pretrained/evaluator_small.pt")     # or Latent(machine) for a LatentMachine
-    z = lat.encode_states([State((7,), (3, (1, 2)))], level=0)    # (B, S, C), no grad
+    z = lat.encode_states([State((7,), (3, (1, 2)))], level=0)    # (B, T, C), no grad (T >= n_slots tokens)
     lat.decode_states(z)                                           # [State((7,), (3, (1, 2)), None)]
     loss, exact = lat.state_loss(z, feats, status)                 # decoder CE (B,), exact match (B,) bool
-    lat.push_vec(lit_rows)                                         # (B, C): a pushed literal's slot latent
+    m = lat.transition_copy()                                      # a trainable copy of the LatentMachine
 
-Only the evaluator's encoder, decoder and slot embedding are used (never its transition). Every parameter
-is frozen (requires_grad False, eval mode), but gradients still flow through D and E to their inputs, so
-a search can differentiate a decoded loss w.r.t. a latent. `fingerprint` identifies the weights, so a field
+The evaluator itself is frozen (requires_grad False, eval mode), but gradients still flow through D and E
+to their inputs, so a search can differentiate a decoded loss w.r.t. a latent; the field builds its own
+trainable copy of the transition (`transition_copy`). `fingerprint` identifies the weights, so a field
 checkpoint can refuse an evaluator it was not trained on.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 from pathlib import Path
 from typing import Sequence
@@ -53,10 +54,6 @@ class Latent(nn.Module):
         self.op_index = {o: i for i, o in enumerate(self.ops)}
         self.n_slots, self.dim, self.n_consts = self.tok.n_slots, machine.cfg.d_model, self.tok.n_consts
         self.fingerprint = fingerprint(machine)
-        from ..evaluator.model import routing_table
-        self.route = routing_table(self.ops, self.n_consts, self.tok.max_depth)        # (n_ops + 1, depth, n_src)
-        with torch.no_grad():
-            self.empty = self.push_vec(torch.from_numpy(self.tok.empty_row.copy())[None])[0]   # (C,) EMPTY slot
 
     @classmethod
     def load(cls, path: str | Path) -> "Latent":
@@ -70,35 +67,26 @@ class Latent(nn.Module):
         return next(self.machine.parameters()).device
 
     def to_device(self, device: torch.device | str) -> "Latent":
-        """Move the frozen evaluator (parameter by parameter: robust to submodules overriding _apply)."""
-        device = torch.device(device)
-        if self.device != device:
-            for mod in self.machine.modules():
-                for k, p in mod._parameters.items():
-                    if p is not None:
-                        mod._parameters[k] = nn.Parameter(p.data.to(device), requires_grad=False)
-                for k, b in mod._buffers.items():
-                    if b is not None:
-                        mod._buffers[k] = b.to(device)
-            self.empty = self.empty.to(device)
+        """Move the frozen evaluator."""
+        self.machine.to(device)
         return self
 
     def encode(self, feats: Tensor, status: Tensor) -> Tensor:
-        """feats (B, S, F), status (B,) -> Z (B, S, C)."""
+        """feats (B, S, F), status (B,) -> Z (B, T, C)."""
         return self.machine.encode(feats.to(self.device), status.to(self.device))
 
     @torch.no_grad()
     def encode_states(self, states: Sequence[State], level=0) -> Tensor:
-        """States (at `level`: index, name or alpha; abstract values where level > 0) -> Z (B, S, C)."""
+        """States (at `level`: index, name or alpha; abstract values where level > 0) -> Z (B, T, C)."""
         b = self.tok.encode(list(states), level)
         return self.encode(b["feats"], b["status"])
 
     def decode(self, z: Tensor) -> dict[str, Tensor]:
-        """Z (B, S, C) -> per-slot logits (the evaluator's decoder; differentiable w.r.t. z)."""
+        """Z (B, T, C) -> per-slot logits (the evaluator's decoder; differentiable w.r.t. z)."""
         return self.machine.decode(z)
 
     def state_loss(self, z: Tensor, feats: Tensor, status: Tensor) -> tuple[Tensor, Tensor]:
-        """Decoder cross-entropy of z (B, S, C) against target states (B,), and exact match (B,) bool."""
+        """Decoder cross-entropy of z (B, T, C) against target states (B,), and exact match (B,) bool."""
         from ..evaluator.model import state_loss
         return state_loss(self.machine.decoder, z, feats, status)
 
@@ -116,6 +104,12 @@ class Latent(nn.Module):
         feats, status = self.decode_feats(z)
         return self.tok.decode(feats, status, level)
 
-    def push_vec(self, lit: Tensor) -> Tensor:
-        """Literal rows (B, F) -> (B, C): the literal's latent as a stack slot (the evaluator's encoder)."""
-        return self.machine.encode_rows(lit.to(self.device))
+    def transition_copy(self, fresh: bool = False) -> nn.Module:
+        """A trainable copy of the evaluator's LatentMachine (its weights; fresh=True: a new init of the
+        same architecture), for the field to build its time-dependent transition from."""
+        if fresh:
+            return type(self.machine)(self.machine.cfg, self.profile).to(self.device)
+        m = copy.deepcopy(self.machine)
+        for p in m.parameters():
+            p.requires_grad_(True)
+        return m.train()

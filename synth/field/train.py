@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -78,16 +78,16 @@ def metric_bce(fm: FieldModel, za: Tensor, zb: Tensor, label: Tensor) -> Tensor:
 
 def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -> tuple[Tensor, dict]:
     feats, status, ops, lit, level = batch["feats"], batch["status"], batch["ops"], batch["lit"], batch["level"]
-    B, K1, S, Fd = feats.shape
+    B, K1 = status.shape
     K = K1 - 1
     g = torch.Generator().manual_seed(int(batch["seed"]))
     dev = feats.device
     with torch.no_grad():
-        Z = lat.encode(feats.flatten(0, 1), status.flatten(0, 1)).view(B, K1, S, -1)   # (B, K+1, S, C)
-        lit_vec = lat.push_vec(lit.flatten(0, 1)).view(B, K, -1)                        # (B, K, C)
-    C = Z.shape[-1]
+        Z = lat.encode(feats.flatten(0, 1), status.flatten(0, 1))                       # (B (K+1), T, C)
+        Z = Z.view(B, K1, *Z.shape[1:])                                                  # (B, K+1, T, C)
+    T, C = Z.shape[2:]
     alpha = level.float() / 2                                                            # (B,) 0, .5, 1
-    x0, x1 = Z[:, :K].flatten(0, 1), Z[:, 1:].flatten(0, 1)                              # (BK, S, C)
+    x0, x1 = Z[:, :K].flatten(0, 1), Z[:, 1:].flatten(0, 1)                              # (BK, T, C)
     n = B * K
     noise = torch.randn(x0.shape, generator=g).to(dev) * w.source_noise
     keep = (torch.rand(n, generator=g) < w.noise_p).to(dev).view(n, 1, 1).to(x0.dtype)
@@ -95,11 +95,11 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
     t = sample_t(n, generator=g, device=dev)
     t = torch.where((torch.rand(n, generator=g) < w.t0_p).to(dev), torch.zeros_like(t), t)
     s = fm.path.sample(x0n, x1, t)
-    cond = fm.op_cond(ops.flatten(), lit_vec.flatten(0, 1))
+    cond = fm.op_cond(ops.flatten(), lit.flatten(0, 1))
     al = alpha[:, None].expand(B, K).flatten()
     out = fm.raw(t, s.xt, cond, al)
     flow = regression_loss(out, fm.regression_target(s))
-    x1_hat = fm.endpoint(t, s.xt, out)                                                   # (BK, S, C)
+    x1_hat = fm.endpoint(t, s.xt, out)                                                   # (BK, T, C)
     tgt_f, tgt_s = feats[:, 1:].flatten(0, 1), status[:, 1:].flatten(0, 1)
     dec, dec_ok = lat.state_loss(x1_hat, tgt_f, tgt_s)
     dw = torch.ones_like(t) if fm.cfg.path == "linear" or fm.cfg.target == "x1" else fm.path.coefficients(t)[0].pow(2)
@@ -108,9 +108,9 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
 
     rb = min(w.roll_batch, B)
     if w.roll and rb:
-        zs = integrate_ops(fm, Z[:rb, 0], ops[:rb], alpha[:rb], "euler", w.roll_steps, lit_vec[:rb],
-                           return_states=True)[1:]                                       # (K, rb, S, C)
-        zs = zs.transpose(0, 1)                                                          # (rb, K, S, C)
+        zs = integrate_ops(fm, Z[:rb, 0], ops[:rb], alpha[:rb], "euler", w.roll_steps, lit[:rb],
+                           return_states=True)[1:]                                       # (K, rb, T, C)
+        zs = zs.transpose(0, 1)                                                          # (rb, K, T, C)
         rl, rok = lat.state_loss(zs.flatten(0, 1), feats[:rb, 1:].flatten(0, 1), status[:rb, 1:].flatten(0, 1))
         rmse = F.mse_loss(zs, Z[:rb, 1:])
         total = total + w.roll * (rmse + w.dec * rl.mean())
@@ -119,7 +119,7 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
     if w.metric:
         ar = torch.arange(B, device=dev)
         j = batch["mj"]                                                                  # (B,) in 1..K
-        est = x1_hat.detach().view(B, K, S, C)[ar, j - 1]                                # estimate of state j
+        est = x1_hat.detach().view(B, K, T, C)[ar, j - 1]                                # estimate of state j
         use_est = (torch.rand(B, generator=g) < 0.7).to(dev).view(B, 1, 1)
         anchor = torch.where(use_est, est, Z[ar, j])
         fj, sj = feats[ar, j], status[ar, j]
@@ -145,8 +145,8 @@ def rollout_accuracy(fm: FieldModel, lat: Latent, batch: dict, solver: str = "eu
     feats, status = batch["feats"].to(dev), batch["status"].to(dev)
     B, K1 = status.shape
     z0 = lat.encode(feats[:, 0], status[:, 0])
-    lit_vec = lat.push_vec(batch["lit"].to(dev).flatten(0, 1)).view(B, K1 - 1, -1)
-    zs = integrate_ops(fm, z0, batch["ops"].to(dev), batch["level"].to(dev).float() / 2, solver, steps, lit_vec,
+    zs = integrate_ops(fm, z0, batch["ops"].to(dev), batch["level"].to(dev).float() / 2, solver, steps,
+                       batch["lit"].to(dev),
                        return_states=True)
     out = {"acc_rec": float(lat.exact(zs[0], feats[:, 0], status[:, 0]).float().mean())}
     for k in range(1, K1):
@@ -163,14 +163,7 @@ def build(cfg: TrainFieldConfig, lat: Latent, data_dir: str | None = None):
     """(model, get_batch, loss_fn, eval_fn) for `fit`."""
     if lat.profile.name != cfg.profile:
         raise ValueError(f"evaluator is for profile {lat.profile.name!r}, config says {cfg.profile!r}")
-    if cfg.model.warm_start:                     # the transition's sizes, so its weights fit
-        ec = lat.machine.cfg
-        cfg.model = replace(cfg.model, d_model=lat.dim, n_heads=ec.n_heads, n_layers=ec.trans_layers,
-                            mlp_ratio=ec.mlp_ratio, pos=ec.pos, alu_hidden=getattr(ec, "alu_hidden", 0),
-                            alu_layers=getattr(ec, "alu_layers", 1))
-    fm = FieldModel(cfg.model, lat.n_ops, lat.n_slots, lat.dim, lat.n_consts).attach(lat.route, lat.empty)
-    if cfg.model.warm_start and not fm.warm_start(lat.machine):
-        raise ValueError("model.warm_start: no evaluator weight fits the field; set model.warm_start=false")
+    fm = FieldModel(cfg.model, lat.transition_copy(fresh=not cfg.model.warm_start), lat.n_slots)
     src = FieldBatches(cfg.profile, cfg.data, lat.tok, data_dir)
     val = src.validation(cfg.train.seed)
 
