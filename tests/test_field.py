@@ -233,6 +233,11 @@ def test_load_field_refuses_other_evaluator(ev_path, tmp_path):
     exp = export(tmp_path / "r" / "checkpoint.pt", tmp_path / "f.pt")
     f = load_field(exp, ev_path)
     assert f.n_ops == len(f.ops) == 40
+    full = torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)["model"]
+    shipped = torch.load(exp, weights_only=True)["model"]
+    assert 0 < len(shipped) < len(full)                       # the evaluator's frozen parts are not stored
+    for k, v in f.model.state_dict().items():                 # ... but come back from the evaluator
+        assert torch.allclose(v.float(), full[k].float(), rtol=2e-3, atol=2e-3), k
     torch.manual_seed(1)
     other = LatentMachine(EvaluatorConfig(d_model=32, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=8,
                                           dec_hidden=32), "small")

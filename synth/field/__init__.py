@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .latent import Latent
-from .model import FieldConfig, FieldModel
+from .model import FieldConfig, FieldModel, trained_state
 from .program import integrate_ops, integrate_weights, program_velocity
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
@@ -98,8 +98,12 @@ def load_field(path: str | Path | None = None, evaluator: str | Path | Latent | 
     if strict_evaluator and want and want != lat.fingerprint:
         raise UserError(f"{path}: trained on evaluator {want}, got {lat.fingerprint} ({lat.path}); "
                         "pass the matching evaluator")
-    fm = FieldModel(from_dict(FieldConfig, dict(meta["model"])), lat.transition_copy(fresh=True), lat.n_slots)
-    fm.load_state_dict(state["model"])
+    fm = FieldModel(from_dict(FieldConfig, dict(meta["model"])), lat.transition_copy(), lat.n_slots)
+    missing, unexpected = fm.load_state_dict(state["model"], strict=False)   # missing: the evaluator's parts
+    trained = trained_state(dict.fromkeys(fm.state_dict()), fm.cfg)
+    if unexpected or any(k in trained for k in missing):
+        raise UserError(f"{path}: weights do not fit the field (unexpected {unexpected[:3]}, "
+                        f"missing {[k for k in missing if k in trained][:3]})")
     for p in fm.parameters():
         p.requires_grad_(False)
     lat.to_device(device)

@@ -14,7 +14,8 @@ before its norm, and a per-slot correction (zero at start) is added from the tra
 tokens only; element tokens, when the evaluator has them, move by its routing alone). Warm-
 started (`warm_start`, default) the copy holds the evaluator's weights, so at t = 0 P is exactly the
 evaluator's one-step prediction; whatever architecture the evaluator has (ALU, element tokens) comes along.
-The copy's encoder and decoder are frozen (it only uses them to embed pushed literals and EMPTY).
+The copy's encoder and decoder are frozen (it only uses them to embed pushed literals and EMPTY), and so is
+its ALU unless `tune_alu`; a shipped field stores only what training changes (`trained_state`).
 
 What P means, by `cfg.path` / `cfg.target` (all are flow matching on a path from E(x) to E(op(x))):
   linear, x1        P = x1_hat, the end point; v = (x1_hat - z) / max(1 - t, t_eps): the straight path's
@@ -58,6 +59,7 @@ class FieldConfig:
     schedule: str = "cosine"      # vp only: "cosine" or "linear" (core SCHEDULES)
     vp_eps: float = 0.02          # vp only: diffusion time clamped to [eps, 1 - eps] (alpha(0) stays > 0)
     warm_start: bool = True       # start from the evaluator's transition weights (else a fresh init)
+    tune_alu: bool = False        # also fine-tune the evaluator's ALU, if it has one (a bigger checkpoint)
     metric_hidden: int = 256
     metric_dim: int = 64
 
@@ -71,6 +73,18 @@ class FieldConfig:
             raise ValueError("time_dim must be >= 2, metric_dim and metric_hidden >= 1")
         if not 0 < self.t_eps < 1:
             raise ValueError(f"t_eps must be in (0, 1), got {self.t_eps}")
+
+
+def frozen_parts(cfg: FieldConfig) -> tuple[str, ...]:
+    """Top-level parts of the transition copy that are not trained (their weights stay the evaluator's)."""
+    return FROZEN + (() if cfg.tune_alu else ("alu",))
+
+
+def trained_state(state: dict, cfg: FieldConfig) -> dict:
+    """The entries of a FieldModel state dict that training changes (the rest is the evaluator's)."""
+    frozen = frozen_parts(cfg)
+    return {k: v for k, v in state.items()
+            if not (k.startswith("step.") and k.split(".")[1] in frozen)}
 
 
 def time_features(t: Tensor, dim: int) -> Tensor:
@@ -109,8 +123,9 @@ class FieldModel(nn.Module):
         super().__init__()
         self.cfg, self.n_slots = cfg, n_slots
         self.step = machine                                                      # trainable transition copy
+        frozen = frozen_parts(cfg)
         for name, p in machine.named_parameters():
-            if name.split(".")[0] in FROZEN:
+            if name.split(".")[0] in frozen:
                 p.requires_grad_(False)
         self.n_ops, dim = machine.n_ops, machine.cfg.d_model
         self.path = make_path("linear") if cfg.path == "linear" else make_path(

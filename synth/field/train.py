@@ -188,16 +188,22 @@ def train(cfg: TrainFieldConfig, evaluator: str | Latent, data_dir: str | None =
     return fit(fm, loss_fn, get_batch, cfg.train, meta=meta_of(cfg, lat), eval_fn=eval_fn)
 
 
-def export(checkpoint: str | Path, out: str | Path) -> Path:
-    """Slim copy of a training checkpoint: weights + meta (the evaluator named by file name, so the pair
+def export(checkpoint: str | Path, out: str | Path, half: bool = True) -> Path:
+    """Slim copy of a training checkpoint: the weights training changed (float16 with `half`; the frozen
+    rest is the evaluator's, filled in by load_field) + meta (the evaluator named by file name, so the pair
     can ship side by side). Returns the path written."""
+    from ..config import from_dict
     from ..core.train import load_checkpoint, save_atomic
+    from .model import trained_state
     state = load_checkpoint(checkpoint)
+    weights = trained_state(state["model"], from_dict(FieldConfig, dict(state["meta"]["model"])))
+    if half:
+        weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
     meta = dict(state["meta"])
     meta["evaluator_path"] = meta.get("evaluator") or ""
     meta["evaluator"] = Path(meta.get("evaluator") or "evaluator.pt").name
     meta["trained_steps"] = int(state["step"])
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_atomic({"model": state["model"], "meta": meta}, out)
+    save_atomic({"model": weights, "meta": meta}, out)
     return out
