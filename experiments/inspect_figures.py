@@ -40,7 +40,11 @@ def main() -> None:
     flags = (["--checkpoint", args.checkpoint] if args.checkpoint else []) + (
         ["--traces", args.traces] if args.traces else [])
     FIG.mkdir(parents=True, exist_ok=True)
-    texts = []
+    import subprocess
+    head = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                          text=True).stdout.strip()
+    texts = [f"checkpoint: {args.checkpoint or 'shipped default'}; traces: {args.traces or 'datasets/heldout/'}; "
+             f"code: {head}\n"]
     with tempfile.TemporaryDirectory() as tmp:
         for name, argv, prefix in (
                 ("attention", ["inspect", "attention"], "inspect_"),

@@ -165,7 +165,7 @@ class Steps:
         lit = torch.from_numpy(tok.empty_row).repeat(len(items), 1)
         for i, x in enumerate(items):
             if type(x) is not str:
-                lit[i] = torch.from_numpy(tok.row(x[0]))
+                lit[i] = torch.from_numpy(tok.row(x[0]).copy())
         return Steps(a["feats"], a["status"], ops, lit, list(after), [_name(x) for x in items])
 
     def __len__(self) -> int:
