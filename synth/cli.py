@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "__doc__", None) or mod.HELP,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
-        p.add_argument("overrides", nargs="*", metavar="key=value", help="Hydra config overrides")
+        p.epilog = "Trailing key=value words are Hydra config overrides (e.g. train.steps=100)."
         p.set_defaults(_main=mod.main)
     return ap
 
@@ -61,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import UserError
 
     ap = build_parser()
-    args = ap.parse_args(argv)
+    args, rest = ap.parse_known_args(argv)
+    overrides = [w for w in rest if "=" in w and not w.startswith("-")]
+    unknown = [w for w in rest if w not in overrides]
+    if unknown:
+        ap.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.overrides = overrides
     if not getattr(args, "_main", None):
         ap.print_help(sys.stderr)
         return 2
