@@ -78,7 +78,7 @@ class GradientConfig:
     sweep: bool = True                   # try every int for the free constants of the best skeletons
     sweep_top: int = 8                   # skeletons swept per decode (best sign-level reward, short first)
     fit_constants: bool = True           # sampled skeletons get their first free constant fitted on example 0
-    fit_per_step: int = 48               # new skeletons fitted per step (each costs one run per int value)
+    fit_per_step: int = 24               # new skeletons fitted per step (each costs one run per int value)
     meet: bool = True                    # complete sampled prefixes with tails found backward (synth/search/bidir.py)
     meet_depth: int = 3
     meet_budget: float = 0.1             # share of the time limit the backward goals may take to build
@@ -252,7 +252,7 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
                         continue
                     hit = fitted.get(key)
                     if hit is None:
-                        if n_fit[0] >= cfg.fit_per_step:
+                        if n_fit[0] >= cfg.fit_per_step or clock() > deadline:
                             continue
                         n_fit[0] += 1
                         cs, fin, runs = sp.fit_constant(key, consts[b], used[0], order[used[0]])

@@ -72,7 +72,7 @@ class HybridConfig:
     prior_frontier: int = 3000           # first level with this many states gets the prior
     prior_frac: float = 0.2              # share of the remaining time given to the gradient phase
     prior_max: float = 2.0               # seconds at most
-    prior_samples: int = 4000            # programs sampled from the final distributions
+    prior_samples: int = 2000            # programs sampled from the final distributions
     prior_smooth: float = 0.5            # weight of the overall item frequencies in P_k
     extra_free: int = 16                 # free-constant values from the prior beyond the baseline's pool
     gradient: GradientConfig = field(default_factory=lambda: GradientConfig(restarts=6, slots=6, cycle_steps=24))
@@ -255,7 +255,7 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
                 res.seconds = clock() - t0
                 res.candidates = cand
                 return res
-            if "space" in out:
+            if "space" in out and clock() < deadline:
                 prior = Prior(out, items, p, cfg, np.random.default_rng(len(frontier)))
                 items, steps, free_ids = _add_free_values(items, steps, free_ids, prior, cfg, nfree)
                 if prior.values:
