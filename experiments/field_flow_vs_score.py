@@ -83,6 +83,8 @@ def main() -> None:
         w.writerows(rows)
     lines = [f"# Field: flow matching vs score matching ({args.train_steps} training steps each, "
              f"preset {args.preset}; {len(recs)} held-out records)", "",
+             f"Evaluator: `{args.evaluator}` (fingerprint {field.latent.fingerprint}); training data: "
+             f"{args.data or 'on the fly'}; overrides: {' '.join(args.overrides) or 'none'}.", "",
              "| variant | solver | steps/op | 1 op | 2-4 ops | all |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['variant']} | {r['solver']} | {r['steps']} | {r['one_op']:.3f} | {r['two_to_four']:.3f} | "
               f"{r['exact']:.3f} |" for r in rows]

@@ -72,6 +72,8 @@ def main() -> None:
     ok = [r for r in rows if r["one_op"] >= 0.95 and r["two_to_four"] >= 0.85]
     best = min(ok, key=lambda r: r["seconds"]) if ok else None
     lines = [f"# Field: exact match vs solver and steps per op ({len(recs)} held-out records, <= 4 ops)", "",
+             f"Field: `{args.checkpoint or 'synth/pretrained/field_small.pt'}`, evaluator fingerprint "
+             f"{field.latent.fingerprint}; traces `{args.traces}`.", "",
              "| solver | steps/op | 1 op | 2-4 ops | all | seconds |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['solver']} | {r['steps']} | {r['one_op']:.3f} | {r['two_to_four']:.3f} | {r['exact']:.3f} | "
               f"{r['seconds']:.1f} |" for r in rows]
