@@ -22,6 +22,7 @@ Only for tasks matching the top value (`match: top`, one output value). Every pr
 from __future__ import annotations
 
 import re
+from itertools import product
 from typing import Sequence
 
 from dsl.machine import apply
@@ -125,49 +126,72 @@ def moves_for(task: Task, p: Profile, literals: Sequence[int]) -> list[Move]:
 
 class Meet:
     def __init__(self, task: Task, p: Profile, literals: Sequence[int] = (), n_free: int = 0, depth: int = 3,
-                 max_goals: int = 20000, set_cap: int = 64, deadline: float | None = None, clock=None):
+                 max_goals: int = 20000, set_cap: int = 64, pair_cap: int = 1024, per_pair: int = 4,
+                 deadline: float | None = None, clock=None):
         self.task, self.p = task, p
         self.ok = task.match == "top" and all(len(ex.output) == 1 for ex in task.examples)
         self.n_free, self.given = n_free, tuple(task.constants)
         self.lits = {v for v in literals if type(v) is int and p.int_min <= v <= p.int_max}
+        self.depth, self.max_goals, self.set_cap = depth, max_goals, set_cap
         self.goals: dict = {}          # tuple of frozensets of typed values -> tail (tuple of code items)
-        self.by_first: dict = {}       # typed value of example 0 -> [goal key]
+        self.by_first: dict = {}       # typed values of the first m examples -> [goal key]
+        self.pair_cap, self.per_pair = pair_cap, per_pair
+        self.m = min(3, len(task.examples))
         self.by_diff: dict = {}        # int goals (singletons): differences to example 0 -> [(g0, tail)]
         self.by_pattern: dict = {}     # goals with <= 2 distinct values: labelling -> [(values, tail)]
+        self.done = not self.ok
         if not self.ok:
             return
-        moves = moves_for(task, p, literals)
+        self.moves = moves_for(task, p, literals)
         start = tuple(frozenset([typed(ex.output[0])]) for ex in task.examples)
         self._add(start, ())
-        frontier = [start]
-        for _ in range(depth):
-            nxt = []
-            for g in frontier:
-                if deadline is not None and clock() > deadline:
+        self._level, self._frontier, self._next, self._pos = 0, [start], [], 0
+        self.grow(deadline, clock)
+
+    def grow(self, deadline: float | None = None, clock=None) -> bool:
+        """Continue the backward search (breadth-first, resumable) until `deadline` or `depth`; True when
+        it is complete."""
+        while not self.done:
+            if self._pos >= len(self._frontier):
+                self._level += 1
+                self._frontier, self._next, self._pos = self._next, [], 0
+                if self._level >= self.depth or not self._frontier:
+                    self.done = True
                     break
-                tail = self.goals[g]
-                for mv in moves:
-                    pre = []
-                    for s in g:
-                        xs = set()
-                        for _, y in s:
-                            xs.update(typed(x) for x in mv.preimages(y))
-                            if len(xs) > set_cap:
-                                break
-                        if not xs or len(xs) > set_cap:
+            if deadline is not None and clock() > deadline:
+                return False
+            g = self._frontier[self._pos]
+            self._pos += 1
+            tail = self.goals[g]
+            for mv in self.moves:
+                pre = []
+                for st in g:
+                    xs = set()
+                    for _, y in st:
+                        xs.update(typed(x) for x in mv.preimages(y))
+                        if len(xs) > self.set_cap:
                             break
-                        pre.append(frozenset(xs))
-                    else:
-                        key = tuple(pre)
-                        if key not in self.goals and len(self.goals) < max_goals:
-                            self._add(key, mv.code + tail)
-                            nxt.append(key)
-            frontier = nxt
+                    if not xs or len(xs) > self.set_cap:
+                        break
+                    pre.append(frozenset(xs))
+                else:
+                    key = tuple(pre)
+                    if key not in self.goals and len(self.goals) < self.max_goals:
+                        self._add(key, mv.code + tail)
+                        self._next.append(key)
+        return True
 
     def _add(self, key, tail) -> None:
         self.goals[key] = tail
-        for v in key[0]:
-            self.by_first.setdefault(v, []).append(key)
+        head = key[:self.m]                  # index by the values of the first m examples
+        n = 1
+        for st in head:
+            n *= len(st)
+        if n <= self.pair_cap:
+            for combo in product(*head):
+                lst = self.by_first.setdefault(combo, [])
+                if len(lst) < self.per_pair:                          # shortest tails first (BFS order)
+                    lst.append(key)
         if all(len(s) == 1 for s in key):
             vals = [next(iter(s)) for s in key]
             if all(t is int for t, _ in vals):
@@ -196,40 +220,55 @@ class Meet:
         return f"c{len(self.given) + n_bound + len(new) - 1}"
 
     def check(self, state, n_bound: int = 0) -> list[tuple[tuple, list]]:
-        """(tail, new free values) for every meeting of this state (one per kind at most)."""
-        if not self.ok or any(not s for s in state):
+        """(tail, new free values) for every meeting of this state (one per kind at most). Called on every
+        state the forward search reaches, so the common case (no meeting) is kept cheap."""
+        if not self.ok:
             return []
+        for s in state:
+            if not s:
+                return []
+        a = state[0][-1]
+        ta = type(a)
+        keys = self.by_first.get(tuple([(type(s[-1]), s[-1]) for s in state[:self.m]]))
         out = []
-        tops = [typed(s[-1]) for s in state]
-        for key in self.by_first.get(tops[0], ()):
-            if all(t in s for t, s in zip(tops, key)):
-                out.append((self.goals[key], []))
-                break
-        if tops[0][0] is int and all(t is int for t, _ in tops) and self.by_diff:
-            ints = [v for _, v in tops]
-            hit = self.by_diff.get(tuple(v - ints[0] for v in ints[1:]))
-            if hit:
-                g0, tail = hit[0]
-                new: list = []
-                c = self._const(g0 - ints[0], n_bound, new)
-                if c is not None and g0 != ints[0]:
-                    out.append(((c, "add") + tail, new))
-        if tops[0][0] is bool and all(t is bool for t, _ in tops) and self.by_pattern:
-            labels, seen = [], {}
-            for t in tops:
-                labels.append(seen.setdefault(t, len(seen)))
-            for vals, tail in self.by_pattern.get(tuple(labels), ())[:4]:
-                a = next(v for v, (_, b) in zip(vals, tops) if b)      # value where the condition is true
-                b_ = next(v for v, (_, b) in zip(vals, tops) if not b)
-                if type(a) is not int or type(b_) is not int:
-                    continue
-                new = []
-                ca, cb = self._const(a, n_bound, new), self._const(b_, n_bound, new)
-                if ca is not None and cb is not None:
-                    out.append(((ca, cb, "select") + tail, new))
+        if keys:
+            tops = [typed(s[-1]) for s in state]
+            for key in keys:
+                if all(t in s for t, s in zip(tops, key)):
+                    out.append((self.goals[key], []))
                     break
+        if ta is int and self.by_diff and self.n_free > n_bound:     # (without free constants: the moves `L add`)
+            diffs = []
+            for s in state[1:]:
+                v = s[-1]
+                if type(v) is not int:
+                    break
+                diffs.append(v - a)
+            else:
+                hit = self.by_diff.get(tuple(diffs))
+                if hit:
+                    g0, tail = hit[0]
+                    new: list = []
+                    c = self._const(g0 - a, n_bound, new)
+                    if c is not None and g0 != a:
+                        out.append(((c, "add") + tail, new))
+        if ta is bool and self.by_pattern:
+            tops = [s[-1] for s in state]
+            if all(type(t) is bool for t in tops):
+                labels, seen = [], {}
+                for t in tops:
+                    labels.append(seen.setdefault(t, len(seen)))
+                for vals, tail in self.by_pattern.get(tuple(labels), ())[:4]:
+                    x = next(v for v, c in zip(vals, tops) if c)       # the value where the condition is true
+                    y = next(v for v, c in zip(vals, tops) if not c)
+                    if type(x) is not int or type(y) is not int:
+                        continue
+                    new = []
+                    cx, cy = self._const(x, n_bound, new), self._const(y, n_bound, new)
+                    if cx is not None and cy is not None:
+                        out.append(((cx, cy, "select") + tail, new))
+                        break
         return out
-
 
 def code_text(code) -> str:
     from dsl.values import literal_text

@@ -14,8 +14,8 @@ completely, as by the baseline, so the hybrid finds what the baseline finds at t
 would remove it.)
 
 The meeting (`meet`, synth/search/bidir.py). When the BFS reaches length `meet_level`, goal sets are built
-backward from the outputs (`meet_depth` moves that change only the top value, within `meet_budget` of the
-time); from then on every new state is looked up in them, and a hit is the BFS program + the goal's moves
+backward from the outputs (`meet_depth` moves that change only the top value; built incrementally, its time kept below
+`meet_frac` of the time spent so far); from then on every new state is looked up in them, and a hit is the BFS program + the goal's moves
 (plus an additive or conditional constant), verified by the machine and shortened by deleting items.
 
 The prior. Levels whose frontier is small run in the baseline's order. At the first level with at least
@@ -67,7 +67,8 @@ class HybridConfig:
     meet: bool = True                    # meet in the middle with goals computed backward from the outputs
     meet_depth: int = 3                  # moves searched backward
     meet_level: int = 3                  # built when the BFS reaches this length (short tasks never pay)
-    meet_budget: float = 0.1             # share of the time limit its construction may take
+    meet_frac: float = 0.25              # its construction may take this share of the time spent so far ...
+    meet_min: float = 0.02               # ... or at least this many seconds (grown again at every level)
     prior: str = "gradient"              # gradient | none
     prior_frontier: int = 3000           # first level with this many states gets the prior
     prior_frac: float = 0.2              # share of the remaining time given to the gradient phase
@@ -203,6 +204,7 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
         return None
 
     meet = None
+    meet_time = 0.0
 
     def met(new, prog, bound):
         """Programs prog + a backward tail, for every meeting of state `new`; the first verified one."""
@@ -233,9 +235,15 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
         r = max_len - length
         keep = r > 0
         k = length - 1
+        if meet and not meet.done:          # grow the goals: their time stays <= meet_frac of the time so far
+            tm = clock()
+            meet.grow(tm + max(0.0, cfg.meet_frac * (tm - t0) - meet_time), clock)
+            meet_time += clock() - tm
         if meet is None and cfg.meet and length >= cfg.meet_level:
-            meet = Meet(task, p, cfg.literals, nfree, cfg.meet_depth, deadline=clock() + cfg.meet_budget * time_limit,
-                        clock=clock)
+            tm = clock()
+            meet = Meet(task, p, cfg.literals, nfree, cfg.meet_depth,
+                        deadline=tm + max(cfg.meet_min, cfg.meet_frac * (tm - t0)), clock=clock)
+            meet_time = clock() - tm
             if not meet.ok:
                 meet = False
             else:
