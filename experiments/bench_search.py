@@ -28,10 +28,23 @@ sys.path.insert(0, str(ROOT))
 
 HARD = ["datasets/hard/small.jsonl", "datasets/hard/deepcoder.jsonl"]
 ORDINARY = ["datasets/public/small.jsonl", "datasets/public/deepcoder.jsonl"]
-METHODS = ["enumerate", "default", "hybrid", "gradient", "field", "gradient_noanneal", "gradient_nomask",
-           "gradient_nolatent"]
+METHODS = ["enumerate", "default", "hybrid", "hybrid_nomeet", "gradient", "field", "gradient_nolatent",
+           "gradient_noanneal", "gradient_nomask", "gradient_nomeet"]
 ORDINARY_METHODS = ["enumerate", "default", "hybrid", "gradient"]
 ANYTIME = [0.5, 1.0, 2.0, 5.0]
+
+LEGEND = {
+    "enumerate": "baseline: BFS by length, observational equivalence, type pruning, solve_tail",
+    "default": "the baseline's BFS + meet in the middle (backward goal sets); no neural part",
+    "hybrid": "default + a gradient phase whose distributions order the BFS (neural prior)",
+    "hybrid_nomeet": "the baseline's BFS ordered by the neural prior, no meeting",
+    "gradient": "relaxed programs through the evaluator + grounded REINFORCE + backward tails",
+    "field": "gradient with the field's integration instead of the evaluator's transition",
+    "gradient_nolatent": "gradient without the evaluator (grounded signal only)",
+    "gradient_noanneal": "gradient with alpha 0 throughout (no types -> values annealing)",
+    "gradient_nomask": "gradient without the abstract-graph mask",
+    "gradient_nomeet": "gradient without the backward tails",
+}
 
 _SOLVERS: dict = {}
 
@@ -144,6 +157,12 @@ def main(argv=None) -> int:
     hard = load(HARD, args.limit) if "hard" in kinds else []
     ordinary = load(ORDINARY, args.limit) if "ordinary" in kinds else []
     methods, omethods = args.methods.split(","), args.ordinary_methods.split(",")
+    notes = []
+    if "field" in methods + omethods and args.field is None:
+        from synth.field import DEFAULT_FIELD
+        if not Path(DEFAULT_FIELD).exists():     # without a field model `field` would be gradient_nolatent
+            methods, omethods = [m for m in methods if m != "field"], [m for m in omethods if m != "field"]
+            notes.append(f"field: not run (no field checkpoint at {DEFAULT_FIELD}; pass --field PATH)")
     jobs = [(s, t, m, tl, args.clock, ck) for s, ts in hard for m in methods for t in ts]
     jobs += [(s, t, m, tl, args.clock, ck) for s, ts in ordinary for m in omethods for t in ts]
     if not args.no_anytime:
@@ -171,6 +190,7 @@ def main(argv=None) -> int:
     text = [f"Search benchmark: {tl:g} s ({args.clock} clock) per task and method; solved/total (rate, mean "
             f"seconds of the solved); {size} rank(s), {time.time() - t0:.0f} s wall.", "",
             table(main_rows, suites, methods)]
+    text += ["", "Methods:"] + [f"- `{m}`: {LEGEND.get(m, '')}" for m in methods]
     anytime = []
     for s, ts in ordinary:
         for a in ANYTIME + [tl]:
@@ -186,7 +206,7 @@ def main(argv=None) -> int:
         w.writeheader()
         w.writerows(anytime)
         (out / "search_anytime.csv").write_text(buf.getvalue())
-    errors = sorted({f"{r['method']}: {r['error']}" for r in rows if r["error"]})
+    errors = notes + sorted({f"{r['method']}: {r['error']}" for r in rows if r["error"]})
     if errors:
         text += ["", "Methods that could not run:"] + [f"- {e}" for e in errors]
     (out / "search_table.md").write_text("\n".join(text) + "\n")

@@ -1,15 +1,20 @@
-"""`default`: the best search on the shipped models, designed never to solve fewer tasks than `enumerate`.
+"""`default`: the best search we measured, designed never to solve fewer tasks than `enumerate`.
 
     from synth.search import build
     solve = build("default", None, checkpoint=None)      # synth search --method default
     res = solve(task, time_limit=10.0)
 
 It is the hybrid (synth/search/hybrid.py) with the settings below: the baseline's complete breadth-first
-enumeration, the same items (plus a few free-constant values proposed by the gradient search), levels with
-fewer than `prior_frontier` states in the baseline's own order (so easy tasks cost what they cost the
-baseline), and from the first big level on, a short gradient phase (which may solve the task itself: long
-programs by grounded sampling, far constants by sweeps) whose distributions order the rest of the search.
-Settings: the `default:` section of search.yaml (the hybrid's keys; `default.gradient.*` for the phase).
+enumeration (the same items, the same `solve_tail`, every length in the baseline's order) plus the meeting in
+the middle (synth/search/bidir.py: from length 3 on, every state the BFS reaches is looked up in goal sets
+computed backward from the outputs, whose construction is kept below a quarter of the time spent so far). So
+it reaches every program the baseline reaches, at the same length, and short tasks never pay for the meeting.
+
+No neural part by default: in our measurements (experiments/bench_search.py, experiments/figures/) neither
+the gradient phase of the hybrid (`hybrid`: the BFS ordered by the relaxed distributions) nor the gradient
+search on its own (`gradient`) solved a task that this configuration missed at the same time limit, and the
+time they took made it miss some. `default.prior=gradient` turns the neural prior on (`default.gradient.*`
+sets its phase). Settings: the `default:` section of search.yaml (any key of the hybrid's).
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from .hybrid import HybridConfig, HybridSearch
 
 @dataclass
 class DefaultConfig(HybridConfig):
+    meet: bool = True
+    prior: str = "none"
     prior_frontier: int = 3000
     prior_frac: float = 0.25
     prior_max: float = 3.0
