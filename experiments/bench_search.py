@@ -167,7 +167,7 @@ def main(argv=None) -> int:
     jobs += [(s, t, m, tl, args.clock, ck) for s, ts in ordinary for m in omethods for t in ts]
     if not args.no_anytime:
         jobs += [(s, t, m, a, args.clock, ck) for s, ts in ordinary for m in ("enumerate", "default")
-                 for a in ANYTIME for t in ts]
+                 for a in ANYTIME if a < tl for t in ts]
     t0 = time.time()
 
     def progress(i, r):
@@ -193,7 +193,7 @@ def main(argv=None) -> int:
     text += ["", "Methods:"] + [f"- `{m}`: {LEGEND.get(m, '')}" for m in methods]
     anytime = []
     for s, ts in ordinary:
-        for a in ANYTIME + [tl]:
+        for a in [x for x in ANYTIME if x < tl] + [tl]:
             n = {m: sum(1 for r in rows if r["suite"] == s and r["method"] == m and float(r["limit"]) == a
                         and r["solved"]) for m in ("enumerate", "default")}
             anytime.append({"suite": s, "limit": a, **n})
