@@ -9,6 +9,8 @@ Writes into --out (default experiments/figures/):
   search_table.md       solved/total per suite and method (+ mean seconds of the solved), and the anytime check
   search_solve_rate.png fraction solved within t against t, one panel per suite, one line per method
   search_anytime.csv    ordinary suites: `default` and `enumerate` run again at 0.5, 1, 2, 5 s; solved counts
+  .search_partial.R.jsonl  rank R's finished jobs, appended as they finish: a killed run started again with
+                        the same arguments resumes (delete them for a fresh run)
 Times are this process's CPU seconds (`clock: cpu` for every method) so that the load of a shared machine
 does not decide the ranking; --clock wall measures wall time instead. Every method runs on the same tasks
 with the same limit; all results are verified by the real machine (synth.search.build checks it again).
@@ -169,15 +171,29 @@ def main(argv=None) -> int:
         jobs += [(s, t, m, a, args.clock, ck) for s, ts in ordinary for m in ("enumerate", "default")
                  for a in ANYTIME if a < tl for t in ts]
     t0 = time.time()
-
-    def progress(i, r):
-        print(f"[rank {rank}] {i + 1}/{len(jobs)} {r['suite']} {r['method']}@{r['limit']} {r['task']}: "
-              f"{'solved' if r['solved'] else 'no'} {r['seconds']} s {r['error']}", file=sys.stderr, flush=True)
-    rows = run_jobs(jobs, run_job, progress)
-    if rank != 0:
-        return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    part = out / f".search_partial.{rank}.jsonl"      # each rank's finished jobs: a killed run resumes
+    done = {}
+    for f in out.glob(".search_partial.*.jsonl"):
+        for line in f.read_text().splitlines():
+            r = json.loads(line)
+            done[(r["suite"], r["task"], r["method"], float(r["limit"]))] = r
+
+    def job_or_done(job):
+        key = (job[0], job[1].name, job[2], float(job[3]))
+        return done[key] if key in done else run_job(job)
+
+    def progress(i, r):
+        key = (r["suite"], r["task"], r["method"], float(r["limit"]))
+        if key not in done:
+            with open(part, "a") as f:
+                f.write(json.dumps(r) + "\n")
+        print(f"[rank {rank}] {i + 1}/{len(jobs)} {r['suite']} {r['method']}@{r['limit']} {r['task']}: "
+              f"{'solved' if r['solved'] else 'no'} {r['seconds']} s {r['error']}", file=sys.stderr, flush=True)
+    rows = run_jobs(jobs, job_or_done, progress)
+    if rank != 0:
+        return 0
     main_rows = [r for r in rows if float(r["limit"]) == tl]
     cols = ["suite", "task", "method", "limit", "solved", "seconds", "candidates", "program", "constants",
             "ref_length", "error"]
