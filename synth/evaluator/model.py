@@ -7,7 +7,9 @@
     logits = m.decode(z)                         # dict of per-slot logits, see Decoder
     loss, exact = state_loss(m.decoder, z, feats, status)  # (B,), (B,) bool
 
-Slots (synth.data.tokenizer): status, constants, stack top first. Z holds one latent per slot.
+Slots (synth.data.tokenizer): status, constants, stack top first. Z (B, T, C) holds one latent per slot
+(T = S), and with `elem_tokens` also one latent per element of every value slot, slot-major after them
+(T = S + (S-1) * max_len); an element moves with its slot.
 
 E encodes every slot on its own (no attention): the slot's features (kind, value, sign, parity, bool,
 length, and its elements, each element embedding projected by its own position's map) through residual
@@ -15,7 +17,9 @@ MLPs and a final norm. So a value has one latent wherever it sits, and moving it
 
 T knows each op's STACK EFFECT (its signature in dsl.ops) and learns its VALUES. A core Transformer,
 conditioned by adaptive layer norm on `op embedding + level embedding (+ the literal's latent for a push)`,
-reads all slots (plus slot embeddings) and writes Y: the new status latent and the new top value. Then the
+reads all slots (plus slot embeddings, and the element latents of the top two slots when `elem_tokens`)
+and writes Y: the new status latent and the new top value (and its elements, at the top slot's element
+positions); an optional wide MLP (`alu_hidden`) on the top operands refines both. Then the
 new stack is routed: for every output slot the op's routing table picks a source among Y's top value,
 the old stack slots, the constants (c0..), the empty-slot latent and a pushed literal's latent. Stack ops
 (dup, swap, over, rot, drop) only move latents; `cK` copies a constant; every other op (one output)
@@ -53,6 +57,8 @@ class EvaluatorConfig:
     alu_hidden: int = 0           # > 0: a wide MLP on the top operands writes the new top value and status
     alu_layers: int = 1
     elem_tokens: bool = False     # every element of a str/list slot gets its own latent token
+    value_probe: float = 0.0      # > 0: loss weight of a linear probe reading int values (v/8) off the
+                                  #   latents (slot and element): puts a number line in the latent space
 
     def __post_init__(self) -> None:
         if self.enc_layers < 1 or self.trans_layers < 1:
@@ -129,9 +135,12 @@ class Decoder(nn.Module):
     """Z (B, S, C) -> logits: status (B, V), and per value slot (B, S-1, V) for kind/int/sign/par/bool/len,
     elem (B, S-1, L, V). `trunk` + `heads(h)` let the loss run the big heads only on the rows that need them."""
 
-    def __init__(self, tok: StateTokenizer, d: int, hidden: int, elem_tokens: bool):
+    def __init__(self, tok: StateTokenizer, d: int, hidden: int, elem_tokens: bool, probe: float = 0.0):
         super().__init__()
         v = tok.vocab
+        self.probe_w, self.int_min, self.n_int, self.e_int0 = probe, tok.profile.int_min, tok.n_int, tok.E_INT0
+        self.probe = nn.Linear(d, 1) if probe else None
+        self.elem_probe = nn.Linear(d, 1) if probe and elem_tokens else None
         self.S, self.L, self.Ve, self.E = tok.n_slots, tok.max_len, v["elem"], tok.max_len if elem_tokens else 0
         self.trunk = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.LayerNorm(hidden))
         self.head = nn.ModuleDict({k: nn.Linear(hidden, v[k]) for k in ("kind", "int", "sign", "par", "bool", "len")})
@@ -258,7 +267,7 @@ class LatentMachine(nn.Module):
         self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers) if cfg.alu_hidden else None
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
-        self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens)
+        self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens, cfg.value_probe)
 
     # ---- E, T, D --------------------------------------------------------------------------------
     def encode_rows(self, rows: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -381,8 +390,24 @@ def state_loss(dec: Decoder, z: Tensor, feats: Tensor, status: Tensor,
         loss = loss.index_add(0, row_b[sel], rl)
         good = good.clone()
         good[sel] = good[sel] & rok
+    if dec.probe is not None:
+        loss = loss + dec.probe_w * _probe_loss(dec, zs[:, 1:], ze, f, live & (kind == INT), live & (kind == LIST))
     exact = (st_logits.argmax(-1) == status) & ((status != 0) | good.all(1))
     return loss, exact.detach()
+
+
+def _probe_loss(dec: Decoder, zs: Tensor, ze: Tensor | None, f: Tensor, ints: Tensor, lists: Tensor) -> Tensor:
+    """(B,) squared error of linear read-outs of int values / 8 from slot latents (and element latents)."""
+    iv = f[..., F_INT]
+    known = ints & (iv < dec.n_int)                                            # (B, S-1)
+    err = (dec.probe(zs).squeeze(-1) - (iv + dec.int_min).float() / 8).pow(2)
+    loss = (err * known).sum(1)
+    if ze is not None and dec.elem_probe is not None:
+        e = f[..., F_ELEM:]                                                    # (B, S-1, L)
+        ek = lists[..., None] & (e >= dec.e_int0) & (e < dec.e_int0 + dec.n_int)
+        eerr = (dec.elem_probe(ze).squeeze(-1) - (e - dec.e_int0 + dec.int_min).float() / 8).pow(2)
+        loss = loss + (eerr * ek).sum((1, 2))
+    return loss
 
 
 def _int_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor | None) -> tuple[Tensor, Tensor]:
