@@ -84,7 +84,7 @@ class HybridConfig:
             base = dataclasses.asdict(GradientConfig(restarts=6, slots=6, cycle_steps=24))
             self.gradient = from_dict(GradientConfig, {**base, **self.gradient})
         self.gradient = dataclasses.replace(self.gradient, clock=self.clock, free_constants=self.free_constants,
-                                            literals=list(self.literals))
+                                            literals=list(self.literals), meet=self.meet and self.gradient.meet)
 
 
 class HybridSearch:
