@@ -145,3 +145,11 @@ def test_soft_one_hot_equals_hard(elem_tokens):
     swapped = ev.step_items(z, ["swap", "swap"])          # routing: swap moves latents exactly
     nc = ev.tok.n_consts
     assert torch.equal(swapped[1, 1 + nc], z[1, 2 + nc]) and torch.equal(swapped[1, 2 + nc], z[1, 1 + nc])
+
+
+def test_half_export_loads_as_float32(tiny_ckpt, tmp_path):
+    export(tiny_ckpt, tmp_path / "half.pt", half=True)
+    a, b = load_evaluator(tiny_ckpt), load_evaluator(tmp_path / "half.pt")
+    assert next(b.model.parameters()).dtype == torch.float32
+    s = [State((2,), (3, (1, 2)))]
+    assert torch.allclose(a.step_items(a.encode(s), ["add"]), b.step_items(b.encode(s), ["add"]), atol=0.05)

@@ -26,10 +26,12 @@ PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "evaluator_
 KIND = "synth-evaluator/1"
 
 
-def export(checkpoint: str | Path, out: str | Path) -> None:
-    """Keep only what inference needs (weights, meta, step) of a training checkpoint."""
+def export(checkpoint: str | Path, out: str | Path, half: bool = False) -> None:
+    """Keep only what inference needs (weights, meta, step) of a training checkpoint; `half`: store the
+    float weights as float16 (half the file; loading casts them back to float32)."""
     st = load_checkpoint(checkpoint)
-    save_atomic({"model": st["model"], "meta": st["meta"], "step": st["step"]}, out)
+    model = {k: v.half() if half and v.is_floating_point() else v for k, v in st["model"].items()}
+    save_atomic({"model": model, "meta": st["meta"], "step": st["step"]}, out)
 
 
 def load_evaluator(path: str | Path | None = None, device: str = "cpu") -> "Evaluator":
