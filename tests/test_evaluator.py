@@ -153,3 +153,16 @@ def test_half_export_loads_as_float32(tiny_ckpt, tmp_path):
     assert next(b.model.parameters()).dtype == torch.float32
     s = [State((2,), (3, (1, 2)))]
     assert torch.allclose(a.step_items(a.encode(s), ["add"]), b.step_items(b.encode(s), ["add"]), atol=0.05)
+
+
+def test_train_evaluator_cli_with_shards(tmp_path):
+    code, out, err = _run_cli(["generate-data", "--out", str(tmp_path / "data"), "--count", "300", "--workers", "1",
+                               "--quiet"])
+    assert code == 0, err
+    code, out, err = _run_cli(["train-evaluator", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
+                               "--steps", "2", "model=tiny", "train.batch_size=8", "data.val_size=0",
+                               "data.shard_frac=1.0"])
+    assert code == 0, err
+    rep = json.loads(out.strip().splitlines()[-1])
+    assert rep["steps"] == 2 and (tmp_path / "run" / "evaluator.pt").exists()
+    assert load_evaluator(tmp_path / "run" / "evaluator.pt").trained_steps == 2
