@@ -37,7 +37,6 @@ and a note is printed once.
 from __future__ import annotations
 
 import hashlib
-import math
 import sys
 import time
 from dataclasses import dataclass, field
