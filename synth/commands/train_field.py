@@ -9,8 +9,9 @@ Without --data, rollouts are sampled on the fly (the evaluator's generator); wit
 (data.shard_frac) are windows of the recorded runs. The config is synth/conf/train_field.yaml (schema
 synth.field.train.TrainFieldConfig), presets in synth/conf/field/ (field=small|tiny|score). A killed run
 started again with the same arguments resumes exactly from OUT/checkpoint.pt. --export writes a slim copy
-(weights + meta, no optimizer) that `load_field` and `synth eval-field --checkpoint` read; it looks for the
-evaluator beside itself first. Prints one JSON summary line.
+(the weights training changed, float16, + meta; no optimizer) that `load_field` and `synth eval-field
+--checkpoint` read; the frozen rest comes from the evaluator, looked up beside the file first. The field
+refuses any evaluator other than the one it was trained on. Prints one JSON summary line.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ one batch of K-item rollouts (synth.field.data), all latents from the frozen enc
           transition (x0, x1) = (E(x_k) [+ noise], E(x_{k+1})), conditioned on (op, t, alpha)
   dec     the evaluator decoder's cross-entropy of the one-shot end point estimate (FieldModel.endpoint)
           against x_{k+1} (vp with the eps target: weighted by alpha(t)^2, where the estimate is reliable)
-  roll    a sub-batch integrated through all K ops with a few Euler steps (backprop through the solver):
+  roll    a sub-batch integrated through all K ops with 1..2 Euler steps per op (backprop through the solver):
           MSE to E(x_k) and decoder cross-entropy at every k, so errors do not compound
   metric  per-slot binary cross-entropy of the state metric between an anchor latent (the field's end
           point estimate, detached, or E(x)) and E of: the same state, a near miss, the previous state,
@@ -45,7 +45,8 @@ class FieldLossConfig:
     dec: float = 0.1
     roll: float = 0.5
     roll_batch: int = 32           # rollouts integrated end to end per step (0 = off)
-    roll_steps: int = 2            # Euler steps per op in the roll loss
+    roll_steps: int = 1            # Euler steps per op in the roll loss: drawn per batch from
+    roll_steps_max: int = 2        # roll_steps..roll_steps_max
     metric: float = 1.0
     source_noise: float = 0.1      # std of Gaussian noise added to source latents
     noise_p: float = 0.5           # share of transitions whose source is noised
@@ -108,7 +109,8 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
 
     rb = min(w.roll_batch, B)
     if w.roll and rb:
-        zs = integrate_ops(fm, Z[:rb, 0], ops[:rb], alpha[:rb], "euler", w.roll_steps, lit[:rb],
+        n_steps = int(torch.randint(w.roll_steps, max(w.roll_steps, w.roll_steps_max) + 1, (1,), generator=g))
+        zs = integrate_ops(fm, Z[:rb, 0], ops[:rb], alpha[:rb], "euler", n_steps, lit[:rb],
                            return_states=True)[1:]                                       # (K, rb, T, C)
         zs = zs.transpose(0, 1)                                                          # (rb, K, T, C)
         rl, rok = lat.state_loss(zs.flatten(0, 1), feats[:rb, 1:].flatten(0, 1), status[:rb, 1:].flatten(0, 1))
