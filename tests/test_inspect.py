@@ -228,3 +228,37 @@ def test_synth_inspect_end_to_end(tmp_path):
     assert rep["records"] == acc["ALL"][1] and rep["exact_match"] == round(acc["ALL"][0] / acc["ALL"][1], 4)
     assert rep["per_op"] == {op: round(h / n, 4) for op, (h, n) in acc.items() if op != "ALL"}
     assert main(["inspect", "attention", "--checkpoint", str(tmp_path / "none.pt"), "--traces", str(runs)]) == 2
+
+
+def test_attention_with_element_tokens(tmp_path):
+    """An evaluator with element tokens: T attends over S slots + the 2L elements of the top two slots;
+    an element position counts as occupied only inside its value."""
+    from synth.cli import main
+    from synth.evaluator.model import EvaluatorConfig, LatentMachine
+    from synth.data.tokenizer import State
+    from synth.inspect.heldout import Steps
+
+    torch.manual_seed(0)
+    cfg = EvaluatorConfig(d_model=16, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=4, dec_hidden=16,
+                          elem_tokens=True)
+    model = LatentMachine(cfg, "small")
+    tok = model.tok
+    before = [State((), ((1, 2, 3), "ab")), State((), (5,))]                   # stacks bottom first
+    after = [State((), ("ab", (1, 2, 3))), State((), (5, 5))]
+    steps = Steps.build(before, ["swap", "dup"], after, tok)
+    occ = steps.occupied(tok.n_consts, model.E)                                   # (2, S + 2L)
+    S, L = tok.n_slots, tok.max_len
+    assert occ.shape == (2, S + 2 * L)
+    assert occ[0, S:S + L].tolist() == [True, True] + [False] * (L - 2)          # s0 = "ab"
+    assert occ[0, S + L:].tolist() == [True] * 3 + [False] * (L - 3)             # s1 = [1, 2, 3]
+    assert not occ[1, S:].any()                                                   # an int has no elements
+    ckpt = tmp_path / "tiny_elem.pt"
+    torch.save({"model": model.state_dict(),
+                "meta": {"kind": "synth-evaluator/1", "model": asdict(cfg), "profile": "small"}}, ckpt)
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text('{"program": "swap reverse", "input": [[1, 2, 3], "ab"]}\n{"program": "dup add", "input": [3]}\n')
+    out = tmp_path / "out"
+    assert main(["inspect", "attention", "--checkpoint", str(ckpt), "--traces", str(runs), "--out", str(out)]) == 0
+    heads = list(csv.DictReader((out / "attention_heads.csv").open()))
+    assert any(r["slot"] == "s0[0]" for r in heads)
+    assert all(1.0 - 1e-6 <= float(r["mean_support"]) <= S + 2 * L + 1e-6 for r in heads)

@@ -89,6 +89,8 @@ def support_table(rec: Recording, length: Tensor, occupied: Tensor, slot_names: 
     return SupportTable(bits, length, occupied, slot_names or [str(t) for t in range(T)], mean_attn)
 
 
-def slot_names(tok) -> list[str]:
-    """Names of the evaluator's slots: status, c0.., s0 (stack top), s1, ..."""
-    return ["status"] + [f"c{k}" for k in range(tok.n_consts)] + [f"s{i}" for i in range(tok.max_depth)]
+def slot_names(tok, elems: int = 0) -> list[str]:
+    """Names of the positions T attends over: status, c0.., s0 (stack top), s1, ..., then with element
+    tokens (`elems` = L) the elements of the top two slots, s0[0]..s0[L-1], s1[0].."""
+    return (["status"] + [f"c{k}" for k in range(tok.n_consts)] + [f"s{i}" for i in range(tok.max_depth)]
+            + [f"s{j}[{i}]" for j in range(2 if elems else 0) for i in range(elems)])

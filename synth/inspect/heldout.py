@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..data.tokenizer import EMPTY, F_KIND, State, StateTokenizer
+from ..data.tokenizer import EMPTY, F_KIND, F_LEN, LIST, STR, State, StateTokenizer
 from ..errors import UserError
 from ..evaluator.model import LatentMachine, predict_feats
 
@@ -171,11 +171,18 @@ class Steps:
     def __len__(self) -> int:
         return len(self.names)
 
-    def occupied(self) -> Tensor:
-        """(N, S) bool: the status slot and every non-empty constant/stack slot of the state before."""
+    def occupied(self, n_consts: int = 0, elems: int = 0) -> Tensor:
+        """(N, S) bool: the status slot and every non-empty constant/stack slot of the state before; with
+        `elems` = L > 0 (an evaluator with element tokens) also (N, 2L) for the elements of the two top
+        stack slots (after the n_consts constants), as T sees them: real where index < the value's length."""
         occ = self.feats[..., F_KIND] != EMPTY
         occ[:, 0] = True
-        return occ
+        if not elems:
+            return occ
+        top2 = self.feats[:, 1 + n_consts:3 + n_consts]                           # (N, 2, F)
+        seq = (top2[..., F_KIND] == STR) | (top2[..., F_KIND] == LIST)
+        inside = torch.arange(elems) < top2[..., F_LEN, None]                    # (N, 2, L)
+        return torch.cat([occ, (seq[..., None] & inside).flatten(1)], dim=1)
 
 
 @torch.no_grad()

@@ -72,7 +72,7 @@ def plot_support(t: SupportTable, out: str | Path, title: str = "") -> list[Path
             ys.append(s[rows][m].mean())
         ax.plot(lengths, ys, marker="o", ms=3, label=b)
     ax.plot(lengths, lengths, "k:", lw=1, label="uniform over occupied")
-    ax.set_xlabel("occupied slots (status + constants + stack depth)")
+    ax.set_xlabel("occupied positions (status + constants + stack depth [+ top elements])")
     ax.set_ylabel("mean support")
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("support against sequence length", fontsize=10)

@@ -10,7 +10,8 @@
 What is measured (slot-based evaluator): E then T run on the state before each held-out step, conditioned
 on the step's op; every core Transformer inside the model is probed (today only T has attention: E encodes
 each slot on its own) and each (net, layer) is a block. "Sequence length" is the number of occupied slots
-(status + constants + stack depth); every query attends over all S slots (the model uses no padding mask),
+(status + constants + stack depth, plus the real elements of the top two slots when the evaluator has
+element tokens); every query attends over all S slots (the model uses no padding mask),
 so support can exceed the occupied count. Statistics over query positions use the occupied slots only
 unless a column says `_all`. The summary also gives the support at the `status` and `s0` (stack top)
 queries, the two outputs of T the evaluator reads, and the key slot each of them attends to most.
@@ -52,8 +53,8 @@ def record_support(model, steps: Steps) -> SupportTable:
     with probe(model) as rec:
         z = model.encode(steps.feats, steps.status)
         model.transition(z, steps.ops, steps.lit)
-    occ = steps.occupied()
-    return support_table(rec, occ.sum(1), occ, slot_names(model.tok))
+    occ = steps.occupied(model.tok.n_consts, model.E)                          # (N, S [+ 2L])
+    return support_table(rec, occ.sum(1), occ, slot_names(model.tok, model.E))
 
 
 def attention_report(model, steps: Steps, out: str | Path) -> dict:
