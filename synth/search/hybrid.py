@@ -10,8 +10,8 @@ state of the examples' stacks, type-level reachability pruning, its `solve_tail`
 real machine), with the same items, plus up to `extra_free` values for free constants taken from the prior's
 value distributions (the baseline only tries -64..64 and the examples' ints). Every length is searched
 completely, as by the baseline, so the hybrid finds what the baseline finds at the same length; it adds
-(1) the order inside a length and (2) the meeting. (The loop is a fork of the baseline's: a hook API there
-would remove it.)
+(1) the order inside a length and (2) the meeting. (The loop is the baseline's, synth/search/bfs.py; the
+hybrid plugs in through its hooks: `on_level`, `on_new` and `score`.)
 
 The meeting (`meet`, synth/search/bidir.py). When the BFS reaches length `meet_level`, goal sets are built
 backward from the outputs (`meet_depth` moves that change only the top value; built incrementally, its time kept below
@@ -37,17 +37,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dsl.ops import CONST_INDEX, OPS, out_types
 from dsl.profiles import Profile
 from dsl.tasks import Task
 
-from .base import SearchResult, register_method, unsolved, verify
+from .base import SearchResult, register_method, verify
+from .bfs import BFS, Item
 from .bidir import Meet
 from .space import code_to_text, simplify_code
-from . import enumerate as _en
-from .enumerate import _Goal, _graph_reach, _Item, _items, _Reach, _generic, sig_of
-from .fastops import push_step, state_step
-from .gradient import GradientConfig, GradientSearch, get_clock, gradient_search
+from .fastops import push_step
+from .gradient import GradientConfig, GradientSearch, gradient_search
 
 
 @dataclass
@@ -142,66 +140,10 @@ class Prior:
 
 def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, executor=None) -> SearchResult:
     """BFS by length (the baseline's), ordered inside each length by the prior once it exists."""
-    clock = get_clock(cfg.clock)
-    t0 = clock()
-    deadline = t0 + time_limit
-    n_const = sum(1 for o in p.ops if o in CONST_INDEX)
-    nfree = task.free_constants if task.free_constants is not None else cfg.free_constants
-    nfree = max(0, min(nfree, n_const - len(task.constants)))
-    max_len = min(cfg.max_length, task.max_length or p.max_program, p.max_program)
-    items = list(_items(task, p, cfg, nfree))
-    goal = _Goal(task)
-    push_types = sorted({it.type for it in items if it.op is None})
-    reach = None
-    if cfg.prune:
-        reach = _graph_reach(goal, task.match, p, push_types, cfg.prune_horizon)
-        reach = reach or _Reach(goal, [it.op for it in items if it.op], push_types, p, cfg.prune_horizon)
-    steps = [state_step(it.op, p) if it.op else push_step(it.code[0]) for it in items]
-    fixed = [i for i, it in enumerate(items) if not it.free]
-    free_ids = [i for i, it in enumerate(items) if it.free]
-    cache: dict = {}
+    bfs = BFS(task, p, cfg, time_limit, "hybrid")
+    clock, t0 = bfs.clock, bfs.t0
     prior: Prior | None = None
-    cand = 0
-
-    def entries(sig, r, k):
-        key = (sig, r, k if prior is not None else -1)
-        got = cache.get(key)
-        if got is not None:
-            return got
-        got = []
-        for i in fixed:
-            it = items[i]
-            if it.op is None:
-                outs = [sig + (it.type,)]
-            else:
-                n = OPS[it.op].arity
-                if len(sig) < n:
-                    continue
-                outs = [sig[:len(sig) - n] + o for o in out_types(it.op, sig[len(sig) - n:])]
-            outs = [s for s in outs if len(s) <= p.max_depth]
-            if not outs or (reach is not None and not any(reach(s, r) for s in outs)):
-                continue
-            got.append((i, steps[i], outs[0] if len(outs) == 1 else None, any(goal.sig_ok(s) for s in outs)))
-        if prior is not None:
-            kk = min(k, prior.score.shape[0] - 1)
-            got.sort(key=lambda e: -prior.score[kk, e[0]])
-        s2 = sig + ("int",)
-        free_ok = bool(free_ids) and len(s2) <= p.max_depth and (reach is None or reach(s2, r))
-        cache[key] = got = (got, free_ok and goal.sig_ok(s2), free_ok)
-        return got
-
-    def done(prog, bound, tail=()):
-        free_slot = {v: len(task.constants) + j for j, v in enumerate(bound)}
-        code = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].code for i in prog]
-        text = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].text for i in prog]
-        for x in tail:          # a solved final `c op` (as the baseline's solve_tail)
-            code.append(x if type(x) is str else f"c{free_slot[x[0]]}")
-            text.append(code[-1])
-        consts = list(task.constants) + list(bound)
-        if verify(task, code, consts, p):
-            return SearchResult(task.name, True, " ".join(text), consts, clock() - t0, "hybrid", cand)
-        return None
-
+    scores: dict = {}           # prefix score of every frontier program, once the prior exists
     meet = None
     meet_time = 0.0
 
@@ -209,152 +151,64 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
         """Programs prog + a backward tail, for every meeting of state `new`; the first verified one."""
         for tail, extra in meet.check(new, len(bound)):
             free_slot = {v: len(task.constants) + j for j, v in enumerate(bound)}
-            code = [f"c{free_slot[items[i].code[0]]}" if items[i].free else items[i].code for i in prog]
+            code = [f"c{free_slot[bfs.items[i].code[0]]}" if bfs.items[i].free else bfs.items[i].code for i in prog]
             consts = list(task.constants) + list(bound) + list(extra)
             if verify(task, code + list(tail), consts, p):
                 code2, consts2 = simplify_code(task, code + list(tail), consts, p, verify)
-                return SearchResult(task.name, True, code_to_text(code2), consts2, clock() - t0, "hybrid", cand)
+                return SearchResult(task.name, True, code_to_text(code2), consts2, clock() - t0, "hybrid", bfs.cand)
         return None
 
-    init = tuple(ex.input for ex in task.examples)
-    if goal.any_ok(init):
-        res = done((), ())
-        if res:
-            return res
-    no_quick = goal.k == 0
-    last0 = goal.outs[0][-1] if goal.k else None
-    seen = {init}
-    frontier = [(init, sig_of(init), (), (), 0.0)]
-    tick = 0
-    solve_tail = getattr(_en, "_solve_tail", None)
-    tail_ops = ([o for o in getattr(_en, "_TAIL_OPS", ()) if o in p.ops]
-                if solve_tail and cfg.solve_tail and nfree and hasattr(goal, "rest_ok") else [])
-    pending = None              # a solution one item longer than the current level (from solve_tail)
-    for length in range(1, max_len + 1):
-        r = max_len - length
-        keep = r > 0
-        k = length - 1
+    def on_level(length, frontier):
+        nonlocal meet, meet_time, prior, scores
         if meet and not meet.done:          # grow the goals: their time stays <= meet_frac of the time so far
             tm = clock()
             meet.grow(tm + max(0.0, cfg.meet_frac * (tm - t0) - meet_time), clock)
             meet_time += clock() - tm
         if meet is None and cfg.meet and length >= cfg.meet_level:
             tm = clock()
-            meet = Meet(task, p, cfg.literals, nfree, cfg.meet_depth,
+            meet = Meet(task, p, cfg.literals, bfs.nfree, cfg.meet_depth,
                         deadline=tm + max(cfg.meet_min, cfg.meet_frac * (tm - t0)), clock=clock)
             meet_time = clock() - tm
             if not meet.ok:
                 meet = False
             else:
-                firsts = {s: (pr, b) for s, _, pr, b, _ in frontier}
-                firsts.setdefault(init, ((), ()))
+                firsts = {s: (pr, b) for s, _, pr, b in frontier}
+                firsts.setdefault(bfs.init, ((), ()))
                 for st, (pr, b) in firsts.items():      # the states reached so far that still have programs
                     res = met(st, pr, b)
                     if res:
                         return res
-        if prior is None and cfg.prior == "gradient" and len(frontier) >= cfg.prior_frontier:
-            left = deadline - clock()
+                bfs.on_new = met
+        if prior is not None:               # the frontier's prefix scores, from their parents'
+            scores = {pr: scores[pr[:-1]] + _item_score(prior, len(pr) - 1, pr[-1]) for _, _, pr, _ in frontier}
+        elif cfg.prior == "gradient" and len(frontier) >= cfg.prior_frontier:
+            left = bfs.deadline - clock()
             out: dict = {}
             budget = min(cfg.prior_max, cfg.prior_frac * left)
             res = gradient_search(task, budget, p, cfg.gradient, executor, prior_out=out, meet=meet or None)
-            cand += res.candidates
+            bfs.cand += res.candidates
             if res.solved:
                 res.seconds = clock() - t0
-                res.candidates = cand
+                res.candidates = bfs.cand
                 return res
-            if "space" in out and clock() < deadline:
-                prior = Prior(out, items, p, cfg, np.random.default_rng(len(frontier)))
-                items, steps, free_ids = _add_free_values(items, steps, free_ids, prior, cfg, nfree)
+            if "space" in out and clock() < bfs.deadline:
+                prior = Prior(out, bfs.items, p, cfg, np.random.default_rng(len(frontier)))
+                bfs.items, bfs.steps, bfs.free_ids = _add_free_values(bfs.items, bfs.steps, bfs.free_ids, prior, cfg,
+                                                                      bfs.nfree)
                 if prior.values:
-                    free_ids.sort(key=lambda i: prior.value_rank.get(items[i].code[0], 1 << 30))
-                cache.clear()
-                frontier = [(s, g, pr, b, _score(prior, pr)) for s, g, pr, b, _ in frontier]
+                    bfs.free_ids.sort(key=lambda i: prior.value_rank.get(bfs.items[i].code[0], 1 << 30))
+                bfs.cache.clear()
+                bfs.score = lambda k, i: prior.score[min(k, prior.score.shape[0] - 1), i]
+                scores = {pr: _score(prior, pr) for _, _, pr, _ in frontier}
         if prior is not None:
-            frontier.sort(key=lambda e: -e[4])
-        nxt = []
-        for state, sig, prog, bound, sc in frontier:
-            tick += 1
-            if tick >= cfg.check_every:
-                tick = 0
-                if clock() > deadline:
-                    return pending or unsolved(task, clock() - t0, "hybrid", cand)
-            if (tail_ops and pending is None and keep and sig and sig[-1] == "int"
-                    and len(sig) < p.max_depth and goal.sig_ok(sig) and goal.rest_ok(state)):
-                for op in tail_ops:   # `prog c op` with c solved for, as in the baseline
-                    cand += 1
-                    c = solve_tail(state, goal.outs, op, p)
-                    if c is not None and (c in bound or len(bound) < nfree):
-                        pending = done(prog, bound if c in bound else bound + (c,), ((c,), op))
-                        if pending:
-                            break
-            if sig is None:
-                for i, new, nb in _generic(state, items, bound, nfree, task, p):
-                    cand += 1
-                    if goal.any_ok(new):
-                        res = done(prog + (i,), nb)
-                        if res:
-                            return res
-                    if meet and new not in seen:
-                        res = met(new, prog + (i,), nb)
-                        if res:
-                            return res
-                    if keep and new not in seen and len(seen) < cfg.max_states:
-                        seen.add(new)
-                        nxt.append((new, sig_of(new), prog + (i,), nb, sc + _item_score(prior, k, i)))
-                continue
-            ents, free_match, free_ok = entries(sig, r, k)
-            for i, step, sig2, can_match in ents:
-                new = step(state)
-                cand += 1
-                if new is None:
-                    continue
-                if sig2 is None:
-                    sig2 = sig_of(new)
-                    can_match = goal.any_ok(new)
-                    if can_match:
-                        res = done(prog + (i,), bound)
-                        if res:
-                            return res
-                elif can_match and (no_quick or new[0][-1] == last0) and goal.values_ok(new):
-                    res = done(prog + (i,), bound)
-                    if res:
-                        return res
-                if meet and new not in seen:
-                    res = met(new, prog + (i,), bound)
-                    if res:
-                        return res
-                if keep and new not in seen and len(seen) < cfg.max_states:
-                    seen.add(new)
-                    nxt.append((new, sig2, prog + (i,), bound, sc + _item_score(prior, k, i)))
-            if free_ok:
-                s2 = sig + ("int",)
-                for i in (free_ids if len(bound) < nfree else [j for j in free_ids if items[j].code[0] in bound]):
-                    v = items[i].code[0]
-                    new = steps[i](state)
-                    cand += 1
-                    nb = bound if v in bound else bound + (v,)
-                    if free_match and goal.values_ok(new):
-                        res = done(prog + (i,), nb)
-                        if res:
-                            return res
-                    if meet and new not in seen:
-                        res = met(new, prog + (i,), nb)
-                        if res:
-                            return res
-                    if keep and new not in seen and len(seen) < cfg.max_states:
-                        seen.add(new)
-                        nxt.append((new, s2, prog + (i,), nb, sc + _item_score(prior, k, i)))
-        if pending:
-            return pending
-        frontier = nxt
-        if not frontier:
-            break
-    return unsolved(task, clock() - t0, "hybrid", cand)
+            frontier.sort(key=lambda e: -scores[e[2]])
+        return None
+
+    bfs.on_level = on_level
+    return bfs.run()
 
 
-def _item_score(prior: Prior | None, k: int, i: int) -> float:
-    if prior is None:
-        return 0.0
+def _item_score(prior: Prior, k: int, i: int) -> float:
     return float(prior.score[min(k, prior.score.shape[0] - 1), i])
 
 
@@ -371,7 +225,7 @@ def _add_free_values(items, steps, free_ids, prior: Prior, cfg: HybridConfig, nf
     extra = [v for v in prior.values if v not in have and v not in lits][:cfg.extra_free]
     if not extra:
         return items, steps, free_ids
-    items = items + [_Item("", (v,), None, "int", free=True) for v in extra]
+    items = items + [Item("", (v,), None, "int", free=True) for v in extra]
     steps = steps + [push_step(v) for v in extra]
     free_ids = free_ids + list(range(len(items) - len(extra), len(items)))
     col = prior.score[:, free_ids[0]] if free_ids else np.zeros(prior.score.shape[0])
