@@ -131,7 +131,8 @@ def plot(rows, suites, methods, tl, path: Path) -> None:
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("fraction solved")
-    axes[0][-1].legend(fontsize=7, loc="upper left")
+    full = max(axes[0], key=lambda ax: len(ax.get_lines()))          # the panel with every method
+    full.legend(fontsize=6, loc="upper left")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
@@ -160,13 +161,22 @@ def main(argv=None) -> int:
     ordinary = load(ORDINARY, args.limit) if "ordinary" in kinds else []
     methods, omethods = args.methods.split(","), args.ordinary_methods.split(",")
     notes = []
-    if "field" in methods + omethods and args.field is None:
+    field_profile = None                         # the field model's profile: `field` runs on its suites only
+    if "field" in methods + omethods:
         from synth.field import DEFAULT_FIELD
-        if not Path(DEFAULT_FIELD).exists():     # without a field model `field` would be gradient_nolatent
+        path = Path(args.field or DEFAULT_FIELD)
+        if not path.exists():                    # without a field model `field` would be gradient_nolatent
             methods, omethods = [m for m in methods if m != "field"], [m for m in omethods if m != "field"]
-            notes.append(f"field: not run (no field checkpoint at {DEFAULT_FIELD}; pass --field PATH)")
-    jobs = [(s, t, m, tl, args.clock, ck) for s, ts in hard for m in methods for t in ts]
-    jobs += [(s, t, m, tl, args.clock, ck) for s, ts in ordinary for m in omethods for t in ts]
+            notes.append(f"field: not run (no field checkpoint at {path}; pass --field PATH)")
+        else:
+            import torch
+            field_profile = torch.load(path, map_location="cpu", weights_only=False)["meta"]["profile"]
+            notes.append(f"field: run on the `{field_profile}` suites only (its model's profile)")
+
+    def runs(m, ts):                             # a method that has no model for the suite's profile is skipped
+        return m != "field" or bool(ts) and ts[0].profile == field_profile
+    jobs = [(s, t, m, tl, args.clock, ck) for s, ts in hard for m in methods if runs(m, ts) for t in ts]
+    jobs += [(s, t, m, tl, args.clock, ck) for s, ts in ordinary for m in omethods if runs(m, ts) for t in ts]
     if not args.no_anytime:
         jobs += [(s, t, m, a, args.clock, ck) for s, ts in ordinary for m in ("enumerate", "default")
                  for a in ANYTIME if a < tl for t in ts]

@@ -265,3 +265,23 @@ def test_warm_start_one_euler_step_is_the_evaluator_transition(lat, alu):
         for k in range(ops.shape[1]):
             ref = lat.machine.transition(ref, ops[:, k], None, torch.full((5,), 0.5))
     assert torch.allclose(mine, ref, atol=1e-5)
+
+
+def test_shipped_field_runs_stack_programs(tmp_path, capsys):
+    """The shipped pair (synth/pretrained/field_small.pt + evaluator_small.pt) loads by default and, with
+    its default solver setting, integrates programs of stack moves and constants exactly."""
+    from synth.cli import main
+    from synth.field import DEFAULT_FIELD
+    if not DEFAULT_FIELD.exists():
+        pytest.skip("no shipped field")
+    ok = lambda *stack: {"ok": True, "stack": list(stack)}                      # noqa: E731
+    recs = [{"program": "dup", "input": [3], "result": ok(3, 3)},
+            {"program": "swap", "input": [1, [2, 5]], "result": ok([2, 5], 1)},
+            {"program": "over drop", "input": ["ab", True], "result": ok("ab", True)},
+            {"program": "rot swap", "input": [1, 2, -7], "result": ok(2, 1, -7)},
+            {"program": "c0", "input": [4], "constants": [9], "result": ok(4, 9)}]
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert main(["eval-field", "--traces", str(runs)]) == 0
+    rep = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rep["records"] == 5 and rep["exact_match"] == 1.0

@@ -82,7 +82,7 @@ class GradientConfig:
     meet_depth: int = 3
     meet_budget: float = 0.1             # share of the time limit the backward goals may take to build
     solver: str = "euler"                # field executor: ODE solver, steps per op, mixing
-    solver_steps: int = 2
+    solver_steps: int = 1
     mix: str = "embedding"
     threads: int = 1                     # torch CPU threads
     clock: str = "wall"                  # time limit in "wall" time or this process's "cpu" time
