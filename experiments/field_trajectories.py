@@ -4,7 +4,8 @@ Usage:
     python experiments/field_trajectories.py                    # shipped field, 6 held-out 3-op programs
     python experiments/field_trajectories.py --checkpoint runs/field/checkpoint.pt --evaluator EV.pt --n 4
 
-Each program is integrated from E(input) with `--points` solver outputs per op (rk4, 4 steps per op);
+Each program is integrated from E(input) with `--points` solver outputs per op (`--solver`, `--steps` per op; default
+euler 1, the shipped field's setting; `--solver rk4 --steps 4 --out ...` shows the multi-step regime);
 the latents of the whole path (slots flattened, S*C numbers) are projected on the top two principal
 components of all paths together. Circles mark the encoder's latents of the true intermediate states
 E(x_k), so one sees whether the field passes through them at the op boundaries (t = 1, 2, 3).
@@ -33,8 +34,10 @@ def main() -> None:
     ap.add_argument("--traces", default="datasets/heldout/small_runs.jsonl")
     ap.add_argument("--n", type=int, default=6)
     ap.add_argument("--length", type=int, default=3)
-    ap.add_argument("--points", type=int, default=8)
+    ap.add_argument("--points", type=int, default=1, help="outputs per op (more than --steps adds solver steps)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--solver", default="euler")
+    ap.add_argument("--steps", type=int, default=1, help="solver steps per op")
     ap.add_argument("--out", default=str(FIG / "field_trajectories.png"))
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -48,7 +51,7 @@ def main() -> None:
         z0 = lat.encode_states([c.start for c in cases])
         ops, lit = _items(cases, lat, 0)
         L = args.length
-        path = field.integrate_ops(z0, ops, solver="rk4", steps=4, points=args.points,
+        path = field.integrate_ops(z0, ops, solver=args.solver, steps=args.steps, points=args.points,
                                    lit=lit)
         truth = []                                                        # E(x_k), k = 0..L
         for c in cases:
