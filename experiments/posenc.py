@@ -1,6 +1,6 @@
 """Positional encodings compared on the evaluator: accuracy and training speed at a fixed short budget.
 
-    python experiments/posenc.py                        # ~10 min CPU in all; resumes finished arms
+    python experiments/posenc.py                        # ~35 CPU-minutes in all; resumes finished arms
     python experiments/posenc.py --steps 300 --arms rotary,none,rotary@1     # name@seed: another seed
 
 Every arm trains the same small evaluator (synth.evaluator.train, d_model 64, 2+2 layers, batch 32, 1 CPU
