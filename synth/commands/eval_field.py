@@ -24,7 +24,8 @@ def add_arguments(p) -> None:
     p.add_argument("--checkpoint", help="field checkpoint (default: synth/pretrained/field_small.pt)")
     p.add_argument("--evaluator", help="evaluator checkpoint (default: the one the field names)")
     p.add_argument("--solver", default="euler", help="ODE solver (synth.core.solvers.METHODS), default euler")
-    p.add_argument("--steps", type=int, default=1, help="solver steps per op (fixed-step solvers), default 1 (the shipped field is trained for it)")
+    p.add_argument("--steps", type=int, default=1,
+                   help="solver steps per op (fixed-step solvers), default 1 (the shipped field is trained for it)")
     p.add_argument("--level", default="concrete", help="concrete (default), sign or type")
     p.add_argument("--limit", type=int, help="evaluate only the first N records")
     p.add_argument("--batch-size", type=int, default=256)

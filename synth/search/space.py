@@ -30,9 +30,9 @@ from dsl.profiles import Profile
 from dsl.tasks import Task
 from dsl.values import literal_text
 
+from .bfs import TYPE as _TYPE
+from .bfs import sig_of
 from .fastops import push_step, state_step
-
-_TYPE = {int: "int", bool: "bool", str: "str", tuple: "list"}
 _SIGN = abstracter("sign")
 
 
@@ -43,14 +43,6 @@ class Item:
     op: str | None     # op name for "op"/"given"/"free" (cK), None for "lit"/"skip"
     value: object = None   # the literal's value ("lit"), the free constant's index j ("free")
     type: str | None = None  # pushed type (given/free/lit)
-
-
-def sig_of(state) -> tuple | None:
-    first = tuple([_TYPE[type(v)] for v in state[0]])
-    for s in state[1:]:
-        if len(s) != len(first) or tuple([_TYPE[type(v)] for v in s]) != first:
-            return None
-    return first
 
 
 class TaskSpace:
