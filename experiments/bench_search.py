@@ -49,6 +49,7 @@ LEGEND = {
 }
 
 _SOLVERS: dict = {}
+SEED: int | None = None          # --seed: given to every method whose config has a `seed` (gradient and variants)
 
 
 def _solver(method: str, clock: str, checkpoint: str | None):
@@ -56,7 +57,10 @@ def _solver(method: str, clock: str, checkpoint: str | None):
     if key not in _SOLVERS:
         from synth.search import build, get_method
         m = get_method(method)
-        section = {"clock": clock} if m.config is not None and "clock" in m.config.__dataclass_fields__ else None
+        fields = m.config.__dataclass_fields__ if m.config is not None else {}
+        section = {"clock": clock} if "clock" in fields else None
+        if SEED is not None and "seed" in fields:
+            section = {**(section or {}), "seed": SEED}
         _SOLVERS[key] = build(method, section, checkpoint)
     return _SOLVERS[key]
 
@@ -151,8 +155,11 @@ def main(argv=None) -> int:
     ap.add_argument("--clock", default="cpu", choices=["cpu", "wall"])
     ap.add_argument("--evaluator", default=None, help="evaluator checkpoint (default: the shipped one)")
     ap.add_argument("--field", default=None, help="field checkpoint (default: the shipped one)")
+    ap.add_argument("--seed", type=int, default=None, help="seed of the methods that have one (default: theirs)")
     ap.add_argument("--out", default=str(ROOT / "experiments/figures"))
     args = ap.parse_args(argv)
+    global SEED
+    SEED = args.seed
     from synth.search.scaleout import run_jobs, world
     rank, size = world()
     tl, ck = args.time_limit, {"evaluator": args.evaluator, "field": args.field}
