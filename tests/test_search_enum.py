@@ -14,7 +14,8 @@ from dsl.machine import apply
 from dsl.ops import CONST_INDEX, Fail, out_types
 from synth.cli import main
 from synth.search import ALIASES, SearchResult, build, get_method, method_names, verify
-from synth.search.enumerate import EnumerateConfig, _Goal, enumerate_search
+from synth.search.bfs import Goal
+from synth.search.enumerate import EnumerateConfig, enumerate_search
 from synth.search.fastops import generic_step, state_step
 
 
@@ -129,7 +130,7 @@ def test_examples_of_different_types_use_generic_path():
 
 
 def test_bool_never_matches_int():
-    goal = _Goal(_task([{"input": [], "output": [1]}]))
+    goal = Goal(_task([{"input": [], "output": [1]}]))
     assert goal.any_ok(((1,),)) and not goal.any_ok(((True,),))
     t = _task([{"input": [2, 2], "output": [1]}, {"input": [3, 4], "output": [0]}])  # `eq` would give True/False
     res = enumerate_search(t, 10.0)

@@ -270,6 +270,7 @@ class Meet:
                         break
         return out
 
+
 def code_text(code) -> str:
     from dsl.values import literal_text
     return " ".join(literal_text(c[0]) if isinstance(c, tuple) else c for c in code)

@@ -36,8 +36,7 @@ from dsl.profiles import Profile
 from dsl.tasks import Task
 
 from .base import SearchResult, register_method
-from .bfs import CLOCKS as _CLOCKS  # noqa: F401  (experiments/make_hard_suites.py looks for it)
-from .bfs import BFS, Goal as _Goal, Reach as _Reach, sig_of, solve_tail as _solve_tail, successors  # noqa: F401
+from .bfs import BFS
 
 
 @dataclass

@@ -68,12 +68,6 @@ class Executor:
         ints = [int(v) for v in range(self.profile.int_min, self.profile.int_max + 1)]
         self._int_rows = {lv: torch.from_numpy(np.stack([self.tok.row(abstract(v, lv), k) for v in ints]))
                           for k, lv in enumerate(("concrete", "sign", "type"))}        # level -> (n_int, F)
-        self._tuple_api = False
-        try:
-            with torch.no_grad():
-                self._tuple_api = isinstance(self.m.encode_rows(self._int_rows["concrete"][:1]), tuple)
-        except Exception:  # noqa: BLE001 - check() reports what does not work
-            pass
         self.check()
 
     @property
@@ -81,18 +75,13 @@ class Executor:
         return "field" if self.field is not None else "evaluator"
 
     # ---- adapters over the evaluator's modules (verified by check) ---------------------------------------
-    def _rows(self, rows: Tensor) -> tuple[Tensor, Tensor | None]:
-        """encode_rows of the evaluator: (slot latents (..., C), element latents (..., L, C) or None)."""
-        out = self.m.encode_rows(rows)
-        return out if isinstance(out, tuple) else (out, None)
-
     def _int_latents(self, level: str) -> tuple[Tensor, Tensor | None]:
         """The latents of every int's slot at `level`, (n_int, C) and (n_int, L, C) | None: each value slot is
         encoded on its own; computed once (the model is frozen)."""
         hit = self._cache.get(level)
         if hit is None:
             with torch.no_grad():
-                hit = self._cache[level] = self._rows(self._int_rows[level].to(self.ev.device))
+                hit = self._cache[level] = self.m.encode_rows(self._int_rows[level].to(self.ev.device))
         return hit
 
     def _encode_soft(self, feats: Tensor, status: Tensor, slots: list[int], q: Tensor | None,
@@ -107,15 +96,16 @@ class Executor:
             z[:, [1 + s for s in slots]] = qq @ zs_all                            # (B, k, C)
             if ze_all is not None:                                                # element tokens after the slots
                 S, L = self.tok.n_slots, ze_all.shape[1]
+                mixed = torch.einsum("bkv,vlc->bklc", qq, ze_all)                 # (B, k, L, C)
                 for n, s in enumerate(slots):
-                    mixed = torch.einsum("bv,vlc->blc", qq[:, n], ze_all)         # (B, L, C)
-                    z[:, S + s * L:S + (s + 1) * L] = mixed
+                    z[:, S + s * L:S + (s + 1) * L] = mixed[:, n]
         return z
 
     def _soft_items(self, z: Tensor, w_ops: Tensor, w_lit: Tensor | None, lit_z, alpha: Tensor) -> Tensor:
         """One transition for a mixed item: ops (B, n_ops) and literal pushes (B, n_lit), rows sum to 1.
         The conditioning and the stack routing are the w-mixes of the items' (a literal: `push` with the
-        literal's latent; several literals: their w-mixed latent). lit_z: the literals' latents, as _rows."""
+        literal's latent; several literals: their w-mixed latent). lit_z: the literals' latents as encode_rows
+        gives them: (n_lit, C) and (n_lit, L, C) | None."""
         m = self.m
         if w_lit is None or not w_lit.shape[1]:
             return self.ev.step(z, w_ops, alpha)
@@ -126,10 +116,7 @@ class Executor:
         cond = (w_ops @ m.op_emb.weight[:m.n_ops] + wl * m.op_emb.weight[m.push_id] + wl * m.lit_proj(lz)
                 + m.level_vec(alpha))
         route = torch.einsum("bk,kds->bds", w_ops, m.route[:m.n_ops]) + wl[:, :, None] * m.route[m.push_id]
-        if self._tuple_api:
-            lit = (lz, None if le is None else torch.einsum("bn,nlc->blc", wn, le))
-        else:
-            lit = lz
+        lit = (lz, None if le is None else torch.einsum("bn,nlc->blc", wn, le))   # (B, C), (B, L, C) | None
         return m._step(z, cond, route, lit)
 
     def check(self) -> None:
@@ -155,7 +142,7 @@ class Executor:
                 a = torch.zeros(1)
                 ref = self.ev.step_items(z, [(7,)], a)
                 row = torch.from_numpy(self.tok.row(7, 0)[None].copy())
-                got = self._soft_items(z, torch.zeros(1, self.m.n_ops), torch.ones(1, 1), self._rows(row), a)
+                got = self._soft_items(z, torch.zeros(1, self.m.n_ops), torch.ones(1, 1), self.m.encode_rows(row), a)
                 if not torch.allclose(ref, got, atol=1e-4):
                     raise ValueError("transition mismatch")
         except Exception as e:  # noqa: BLE001
@@ -178,7 +165,7 @@ class Executor:
         lit_z = None
         if lit_rows and self.soft_lits:
             with torch.no_grad():
-                lit_z = self._rows(rows.to(self.ev.device))
+                lit_z = self.m.encode_rows(rows.to(self.ev.device))
         return Plan(op_map, rows, lit_z, torch.tensor(lit_ids, dtype=torch.long), sp.SKIP)
 
     def encode(self, sp: TaskSpace, R: int, q: Tensor | None, alpha: float, free_vals=None) -> Tensor:

@@ -31,7 +31,7 @@ from dsl.tasks import Task
 from dsl.values import literal_text
 
 from .bfs import TYPE as _TYPE
-from .bfs import sig_of
+from .bfs import Goal, Reach, graph_reach, sig_of
 from .fastops import push_step, state_step
 _SIGN = abstracter("sign")
 
@@ -67,11 +67,9 @@ class TaskSpace:
         self.V, self.SKIP = len(items), len(items) - 1
         self.free_ids = [i for i, it in enumerate(items) if it.kind == "free"]
         self.inputs = tuple(ex.input for ex in task.examples)
-        self.outs = tuple(ex.output for ex in task.examples)
-        self.exact = task.match == "exact"
-        self.k = len(self.outs[0])
-        osigs = {tuple(_TYPE[type(v)] for v in o) for o in self.outs}
-        self.goal_sig = osigs.pop() if len(osigs) == 1 else None
+        self.goal = Goal(task)
+        self.outs, self.exact, self.k = self.goal.outs, self.goal.exact, self.goal.k
+        self.goal_sig = self.goal.sig                 # None: the outputs differ in types
         self.push_types = sorted({it.type for it in items if it.type})
         self.int_values = np.arange(p.int_min, p.int_max + 1)
         self._reach = self._make_reach()
@@ -83,22 +81,13 @@ class TaskSpace:
     def _make_reach(self):
         if self.goal_sig is None or not self.use_mask:
             return lambda sig, r: True
-        n_c = sum(1 for o in self.p.ops if o in CONST_INDEX)
-        if len(self.push_types) <= n_c:
-            from dsl.graph import reach_table
-            table = reach_table(self.goal_sig, "type", self.p, tuple(self.push_types),
-                                "exact" if self.exact else "top")
-            return lambda sig, r: table.can_reach(sig, r)
-        from .enumerate import _Goal, _Reach   # more pushable types than constant slots: local search
+        horizon = self.p.max_program + 1              # beyond any program: the exact answer at every distance
         ops = [o for o in self.p.ops if o not in CONST_INDEX]
-        return _Reach(_Goal(self.task), ops, self.push_types, self.p, self.p.max_program + 1)
+        return (graph_reach(self.goal, "exact" if self.exact else "top", self.p, self.push_types, horizon)
+                or Reach(self.goal, ops, self.push_types, self.p, horizon))
 
     def sig_ok(self, sig) -> bool:
-        if self.goal_sig is None:
-            return True
-        if self.exact:
-            return sig == self.goal_sig
-        return len(sig) >= self.k and sig[len(sig) - self.k:] == self.goal_sig
+        return self.goal_sig is None or self.goal.sig_ok(sig)
 
     def _out_sigs(self, sig, it: Item) -> list:
         if it.kind == "skip":
