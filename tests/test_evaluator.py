@@ -166,3 +166,23 @@ def test_train_evaluator_cli_with_shards(tmp_path):
     rep = json.loads(out.strip().splitlines()[-1])
     assert rep["steps"] == 2 and (tmp_path / "run" / "evaluator.pt").exists()
     assert load_evaluator(tmp_path / "run" / "evaluator.pt").trained_steps == 2
+
+
+def test_warm_start_adds_a_bilinear_alu_as_a_no_op(tiny_ckpt, tmp_path):
+    base = load_evaluator(tiny_ckpt)
+    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.alu_bilinear=16")
+    model, *_ = build(cfg)
+    from synth.evaluator.train import warm_start
+    missing = warm_start(model, str(tiny_ckpt))
+    assert missing and all(k.startswith("alu.bil.") for k in missing), missing
+    from synth.evaluator import Evaluator
+    ev = Evaluator(model.eval())
+    s = [State((2,), (3, 4)), State((), ((1, 2), 5))]
+    assert torch.allclose(ev.step_items(ev.encode(s), ["add", "dup"]),
+                          base.step_items(base.encode(s), ["add", "dup"]), atol=1e-6)
+    res = train(cfg)                                       # the fine-tune runs and moves the new path
+    st = load_checkpoint(tmp_path / "checkpoint.pt")["model"]
+    assert res.step == 2 and st["alu.bil.out.weight"].abs().sum() > 0
+    wide = _cfg(tmp_path / "w", "model.d_model=48", f"init={tiny_ckpt}")
+    with pytest.raises(ValueError, match="do not fit"):
+        warm_start(build(wide)[0], str(tiny_ckpt))

@@ -56,6 +56,8 @@ class EvaluatorConfig:
     n_levels: int = 3             # concrete, sign, type
     alu_hidden: int = 0           # > 0: a wide MLP on the top operands writes the new top value and status
     alu_layers: int = 1
+    alu_bilinear: int = 0         # > 0: rank of a bilinear path in the ALU, (A x) * (B x) -> out: products of
+                                  #   operand features (angle addition of periodic number features is bilinear)
     elem_tokens: bool = False     # every element of a str/list slot gets its own latent token
     value_probe: float = 0.0      # > 0: loss weight of a linear probe reading int values (v/8) off the
                                   #   latents (slot and element): puts a number line in the latent space
@@ -63,8 +65,10 @@ class EvaluatorConfig:
     def __post_init__(self) -> None:
         if self.enc_layers < 1 or self.trans_layers < 1:
             raise ValueError("enc_layers and trans_layers must be >= 1")
-        if self.alu_hidden < 0 or self.alu_layers < 1:
-            raise ValueError("alu_hidden must be >= 0 and alu_layers >= 1")
+        if self.alu_hidden < 0 or self.alu_layers < 1 or self.alu_bilinear < 0:
+            raise ValueError("alu_hidden and alu_bilinear must be >= 0 and alu_layers >= 1")
+        if self.alu_bilinear and not self.alu_hidden:
+            raise ValueError("alu_bilinear needs the ALU (alu_hidden > 0)")
         if self.elem_dim < 1 or self.dec_hidden < 1:
             raise ValueError("elem_dim and dec_hidden must be >= 1")
 
@@ -188,22 +192,35 @@ class ResMLP(nn.Module):
 
 class ALU(nn.Module):
     """The wide per-sample MLP of T: [Y_top, Y_status, the three top operand latents, cond] (B, 6C) ->
-    updates of the new top value and the status (B, 2, C). Zero-initialised output: starts as a no-op."""
+    updates of the new top value and the status (B, 2, C). With `bilinear` = r > 0 a second path adds
+    W_o ((W_a x) * (W_b x)), rank r: products of operand features (and of op and operand), which a GELU MLP
+    only approximates. Zero-initialised outputs: the ALU starts as a no-op, and a bilinear path added to a
+    trained ALU starts as one too (warm start with `init=`)."""
 
-    def __init__(self, d: int, hidden: int, layers: int):
+    def __init__(self, d: int, hidden: int, layers: int, bilinear: int = 0):
         super().__init__()
         self.inp = nn.Sequential(nn.LayerNorm(6 * d), nn.Linear(6 * d, hidden))
         self.blocks = nn.ModuleList(nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden)) for _ in range(layers - 1))
         self.out = nn.Sequential(nn.GELU(), nn.Linear(hidden, 2 * d))
         nn.init.zeros_(self.out[1].weight)
         nn.init.zeros_(self.out[1].bias)
+        self.bil = None
+        if bilinear:
+            self.bil = nn.ModuleDict({"a": nn.Linear(6 * d, bilinear), "b": nn.Linear(6 * d, bilinear),
+                                      "out": nn.Linear(bilinear, 2 * d)})
+            nn.init.zeros_(self.bil["out"].weight)
+            nn.init.zeros_(self.bil["out"].bias)
         self.norm = nn.ModuleList([nn.LayerNorm(d), nn.LayerNorm(d)])
 
     def forward(self, x: Tensor, top: Tensor, status: Tensor) -> tuple[Tensor, Tensor]:
-        h = self.inp(x)                                                        # (B, H)
+        xn = self.inp[0](x)                                                    # (B, 6C)
+        h = self.inp[1](xn)                                                    # (B, H)
         for blk in self.blocks:
             h = h + blk(h)
-        d_top, d_st = self.out(h).chunk(2, dim=-1)                             # (B, C) each
+        upd = self.out(h)                                                      # (B, 2C)
+        if self.bil is not None:
+            upd = upd + self.bil["out"](self.bil["a"](xn) * self.bil["b"](xn))
+        d_top, d_st = upd.chunk(2, dim=-1)                                     # (B, C) each
         return self.norm[0](top + d_top), self.norm[1](status + d_st)
 
 
@@ -264,7 +281,7 @@ class LatentMachine(nn.Module):
         self.level_emb = nn.Embedding(cfg.n_levels, d)
         self.lit_proj = nn.Linear(d, d)
         self.cond_norm = nn.LayerNorm(d)
-        self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers) if cfg.alu_hidden else None
+        self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear) if cfg.alu_hidden else None
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
         self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens, cfg.value_probe)

@@ -54,6 +54,8 @@ class LossConfig:
 class TrainEvaluatorConfig:
     profile: str = "small"
     threads: int = 1               # torch CPU threads; 0 = torch's default
+    init: str = ""                 # warm start: the weights of this evaluator checkpoint (a fine-tune with a fresh
+                                   #   optimizer; parameters it lacks, e.g. a new ALU path, keep their init)
     model: EvaluatorConfig = field(default_factory=EvaluatorConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -202,10 +204,28 @@ def meta_of(cfg: TrainEvaluatorConfig, model: LatentMachine) -> dict:
             "config": asdict(cfg)}
 
 
+def warm_start(model: LatentMachine, path: str) -> list[str]:
+    """Copy the weights of an evaluator checkpoint into `model` (same profile); returns the names of the
+    parameters the checkpoint lacks. A weight the model does not have, or of another shape, is an error."""
+    from ..core.train import load_checkpoint
+    st = load_checkpoint(path)
+    meta = st.get("meta", {})
+    if meta.get("kind") != KIND or meta.get("profile") != model.profile.name:
+        raise ValueError(f"init={path}: not a {model.profile.name!r} evaluator checkpoint")
+    own = model.state_dict()
+    bad = [k for k, v in st["model"].items() if k not in own or own[k].shape != v.shape]
+    if bad:
+        raise ValueError(f"init={path}: weights that do not fit this model: {bad[:5]}")
+    missing, _ = model.load_state_dict({k: v.to(own[k].dtype) for k, v in st["model"].items()}, strict=False)
+    return missing
+
+
 def train(cfg: TrainEvaluatorConfig, data_dir: str | None = None) -> FitResult:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.train.seed)
     model, get_batch, loss_fn, eval_fn, stats = build(cfg, data_dir)
+    if cfg.init:
+        warm_start(model, cfg.init)
     return fit(model, loss_fn, get_batch, cfg.train, meta=meta_of(cfg, model), extra={"opstats": stats},
                eval_fn=eval_fn)
