@@ -285,3 +285,20 @@ def test_shipped_field_runs_stack_programs(tmp_path, capsys):
     assert main(["eval-field", "--traces", str(runs)]) == 0
     rep = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rep["records"] == 5 and rep["exact_match"] == 1.0
+
+
+def test_init_metric_carries_the_metric_over(ev_path, tmp_path):
+    first = tiny_cfg("train.steps=2", f"train.out_dir={tmp_path / 'a'}")
+    train(first, str(ev_path))
+    from synth.field.train import load_metric
+    lat = Latent.load(ev_path)
+    fm, *_ = build(tiny_cfg(), lat)
+    src = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)["model"]
+    assert not torch.equal(fm.state_dict()["metric.g.1.weight"], src["metric.g.1.weight"])
+    load_metric(fm, tmp_path / "a" / "checkpoint.pt")
+    for k, v in fm.state_dict().items():
+        if k.startswith("metric."):
+            assert torch.equal(v, src[k]), k
+    wide = build(tiny_cfg("model.metric_dim=8"), lat)[0]
+    with pytest.raises(ValueError, match="init_metric"):
+        load_metric(wide, tmp_path / "a" / "checkpoint.pt")

@@ -30,7 +30,7 @@ from torch import Tensor
 
 from ..core.losses import regression_loss
 from ..core.paths import sample_t
-from ..core.train import FitResult, TrainConfig, fit
+from ..core.train import FitResult, TrainConfig, fit, load_checkpoint
 from .data import FieldBatches, FieldDataConfig
 from .latent import Latent
 from .model import FieldConfig, FieldModel
@@ -62,6 +62,8 @@ class TrainFieldConfig:
     loss: FieldLossConfig = field(default_factory=FieldLossConfig)
     eval_steps: int = 4            # Euler steps per op in the validation metrics
     threads: int = 1               # torch CPU threads (1 is fastest when cores are shared); 0 = torch's default
+    init_metric: str = ""          # a field checkpoint whose learned metric starts this run (e.g. when the
+                                   #   field is retrained for a fine-tuned evaluator); the rest warm-starts as usual
 
 
 def slot_labels(fa: Tensor, sa: Tensor, fb: Tensor, sb: Tensor) -> Tensor:
@@ -180,6 +182,15 @@ def build(cfg: TrainFieldConfig, lat: Latent, data_dir: str | None = None):
     return fm, src, loss_fn, (eval_fn if val is not None else None)
 
 
+def load_metric(fm: FieldModel, path: str | Path) -> None:
+    """Copy the learned metric (`metric.*`) of a field checkpoint into fm; loud if it does not fit."""
+    got = {k: v for k, v in load_checkpoint(path)["model"].items() if k.startswith("metric.")}
+    own = fm.state_dict()
+    if not got or any(k not in own or own[k].shape != v.shape for k, v in got.items()):
+        raise ValueError(f"init_metric={path}: no metric of this field's shape in that checkpoint")
+    fm.load_state_dict({k: v.to(own[k].dtype) for k, v in got.items()}, strict=False)
+
+
 def train(cfg: TrainFieldConfig, evaluator: str | Latent, data_dir: str | None = None) -> FitResult:
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
@@ -187,6 +198,8 @@ def train(cfg: TrainFieldConfig, evaluator: str | Latent, data_dir: str | None =
     torch.manual_seed(cfg.train.seed)
     random.seed(cfg.train.seed)
     fm, get_batch, loss_fn, eval_fn = build(cfg, lat, data_dir)
+    if cfg.init_metric:
+        load_metric(fm, cfg.init_metric)
     return fit(fm, loss_fn, get_batch, cfg.train, meta=meta_of(cfg, lat), eval_fn=eval_fn)
 
 
