@@ -186,3 +186,30 @@ def test_warm_start_adds_a_bilinear_alu_as_a_no_op(tiny_ckpt, tmp_path):
     wide = _cfg(tmp_path / "w", "model.d_model=48", f"init={tiny_ckpt}")
     with pytest.raises(ValueError, match="do not fit"):
         warm_start(build(wide)[0], str(tiny_ckpt))
+
+
+def test_residue_heads_pin_the_int_logits(tiny_ckpt, tmp_path):
+    """Residue experts start as a no-op on a warm start; their logits are added per residue class."""
+    base = load_evaluator(tiny_ckpt)
+    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.residues=[3,4]")
+    model, *_ = build(cfg)
+    from synth.evaluator.train import warm_start
+    assert sorted(warm_start(model, str(tiny_ckpt))) == ["decoder.res.3.bias", "decoder.res.3.weight",
+                                                          "decoder.res.4.bias", "decoder.res.4.weight"]
+    s = [State((2,), (3, 4))]
+    z = base.encode(s)
+    assert torch.allclose(model.decode(z)["int"], base.decode(z)["int"])
+    dec = model.decoder
+    with torch.no_grad():
+        dec.res["3"].bias.copy_(torch.tensor([5.0, 0.0, 0.0]))        # favour values = 0 mod 3
+    li = model.decode(z)["int"][0, -1]                                # the bottom slot is empty: any row will do
+    n, lo = model.tok.n_int, model.profile.int_min
+    gain = li - base.decode(z)["int"][0, -1]
+    vals = torch.arange(n) + lo
+    assert torch.allclose(gain[:n], 5.0 * (vals % 3 == 0).float()) and torch.all(gain[n:] == 0)
+    res = train(cfg)
+    assert res.step == 2
+    from synth.config import compose as _c
+    from synth.errors import UserError
+    with pytest.raises((ValueError, UserError)):
+        build(_c("train_evaluator", ["model=tiny", "model.residues=[1]"], TrainEvaluatorConfig))

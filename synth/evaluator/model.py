@@ -31,7 +31,7 @@ contents are then ignored). D is a small MLP per slot with one head per feature,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -61,6 +61,9 @@ class EvaluatorConfig:
     elem_tokens: bool = False     # every element of a str/list slot gets its own latent token
     value_probe: float = 0.0      # > 0: loss weight of a linear probe reading int values (v/8) off the
                                   #   latents (slot and element): puts a number line in the latent space
+    residues: list = field(default_factory=list)   # moduli m: D also predicts int values mod m, and the
+                                  #   int logits of v add each head's logit of (v mod m) (see Decoder)
+    residue_loss: float = 0.25    # weight of the residue heads' own cross-entropy
 
     def __post_init__(self) -> None:
         if self.enc_layers < 1 or self.trans_layers < 1:
@@ -71,6 +74,8 @@ class EvaluatorConfig:
             raise ValueError("alu_bilinear needs the ALU (alu_hidden > 0)")
         if self.elem_dim < 1 or self.dec_hidden < 1:
             raise ValueError("elem_dim and dec_hidden must be >= 1")
+        if any(int(m) < 2 for m in self.residues) or len(set(self.residues)) != len(self.residues):
+            raise ValueError(f"residues must be distinct moduli >= 2, got {list(self.residues)}")
 
 
 def _numeric(values: Tensor, scale: float) -> Tensor:
@@ -137,11 +142,26 @@ class ElemEmbed(nn.Module):
 
 class Decoder(nn.Module):
     """Z (B, S, C) -> logits: status (B, V), and per value slot (B, S-1, V) for kind/int/sign/par/bool/len,
-    elem (B, S-1, L, V). `trunk` + `heads(h)` let the loss run the big heads only on the rows that need them."""
+    elem (B, S-1, L, V). `trunk` + `heads(h)` let the loss run the big heads only on the rows that need them.
 
-    def __init__(self, tok: StateTokenizer, d: int, hidden: int, elem_tokens: bool, probe: float = 0.0):
+    With `residues` (moduli m), the int logits are a product of experts: logit(v) = direct(v) +
+    sum_m r_m(v mod m), each r_m a head over Z/m trained also on its own (an arithmetic op then only has
+    to get each residue right, e.g. (a + b) mod m from a mod m and b mod m, to pin the exact sum down;
+    without them the error of add/sub on held-out values was almost always an even offset of 2 to 8).
+    The residue heads start at zero: added to a trained decoder they change nothing at first."""
+
+    def __init__(self, tok: StateTokenizer, d: int, hidden: int, elem_tokens: bool, probe: float = 0.0,
+                 residues: tuple = (), residue_loss: float = 0.0):
         super().__init__()
         v = tok.vocab
+        self.res_w = residue_loss
+        self.res = nn.ModuleDict({str(m): nn.Linear(hidden, int(m)) for m in residues})
+        for lin in self.res.values():
+            nn.init.zeros_(lin.weight)
+            nn.init.zeros_(lin.bias)
+        for m in residues:                  # (n_int,) residue class of every int value token
+            self.register_buffer(f"res_of_{m}", (torch.arange(tok.n_int) + tok.profile.int_min) % int(m),
+                                 persistent=False)
         self.probe_w, self.int_min, self.n_int, self.e_int0 = probe, tok.profile.int_min, tok.n_int, tok.E_INT0
         self.probe = nn.Linear(d, 1) if probe else None
         self.elem_probe = nn.Linear(d, 1) if probe and elem_tokens else None
@@ -162,8 +182,20 @@ class Decoder(nn.Module):
         return z[:, :self.S], z[:, self.S:].unflatten(1, (self.S - 1, self.E))
 
     def run(self, name: str, h: Tensor) -> Tensor:
-        """One head on hidden slot rows h (..., H)."""
-        return self.head[name](h)
+        """One head on hidden slot rows h (..., H); "int" includes the residue experts."""
+        out = self.head[name](h)
+        if name != "int" or not len(self.res):
+            return out
+        add = sum(lin(h)[..., getattr(self, f"res_of_{m}")] for m, lin in self.res.items())   # (..., n_int)
+        return torch.cat([out[..., :self.n_int] + add, out[..., self.n_int:]], dim=-1)
+
+    def residue_loss(self, h: Tensor, ints: Tensor) -> Tensor:
+        """(R,) summed cross-entropy of the residue heads on rows h (R, H) with int tokens `ints` (R,)
+        (unknown values count zero)."""
+        known = ints < self.n_int
+        v = ints.clamp(max=self.n_int - 1) + self.int_min
+        loss = sum(_ce(lin(h), v % int(m)) for m, lin in self.res.items())
+        return loss * known
 
     def elems(self, h: Tensor, e: Tensor | None) -> Tensor:
         """Element logits (..., L, Ve) of slot rows: from their element latents e (..., L, C) if any,
@@ -284,7 +316,8 @@ class LatentMachine(nn.Module):
         self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear) if cfg.alu_hidden else None
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
-        self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens, cfg.value_probe)
+        self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens, cfg.value_probe,
+                               tuple(cfg.residues), cfg.residue_loss)
 
     # ---- E, T, D --------------------------------------------------------------------------------
     def encode_rows(self, rows: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -430,6 +463,8 @@ def _probe_loss(dec: Decoder, zs: Tensor, ze: Tensor | None, f: Tensor, ints: Te
 def _int_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor | None) -> tuple[Tensor, Tensor]:
     li, ls, lp = dec.run("int", h), dec.run("sign", h), dec.run("par", h)
     loss = _ce(li, f[:, F_INT]) + 0.25 * (_ce(ls, f[:, F_SIGN]) + _ce(lp, f[:, F_PAR]))
+    if len(dec.res):
+        loss = loss + dec.res_w * dec.residue_loss(h, f[:, F_INT])
     ok = li.argmax(-1) == f[:, F_INT]
     unk = f[:, F_INT] >= li.shape[-1] - 2                                      # value unknown (abstract)
     ok = ok & (~unk | ((ls.argmax(-1) == f[:, F_SIGN]) & (lp.argmax(-1) == f[:, F_PAR])))
