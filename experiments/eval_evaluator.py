@@ -2,6 +2,8 @@
 
     python experiments/eval_evaluator.py                                   # shipped default, held-out file
     python experiments/eval_evaluator.py --checkpoint runs/ev/evaluator.pt --metrics runs/ev/metrics.csv
+    python experiments/eval_evaluator.py --metrics runs/ev_small_h/metrics.csv:4100 runs/ft_b/metrics.csv:1200 \
+        runs/ft_c2/metrics.csv                       # the shipped default's stages (experiments/train_shipped.sh)
 
 Runs `synth eval-evaluator` on datasets/heldout/small_runs.jsonl (make it with
 experiments/make_heldout_evaluator.py), writes the report to experiments/results/evaluator_heldout.json,
@@ -33,13 +35,29 @@ def run_eval(traces: str, checkpoint: str | None) -> dict:
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
-def plot_training(metrics: Path, out: Path) -> None:
+def stitch(stages: list[str]) -> tuple[list[dict], list[int]]:
+    """Rows of the metrics.csv files of consecutive stages ("PATH" or "PATH:LAST_STEP", a stage cut at
+    LAST_STEP that the next one warm-started from), steps made cumulative; and where each stage begins."""
+    rows, offset, starts = [], 0, []
+    for spec in stages:
+        path, _, last = spec.partition(":")
+        part = [r for r in csv.DictReader(open(path)) if not last or int(r["step"]) <= int(last)]
+        starts.append(offset)
+        rows += [{**r, "step": str(int(r["step"]) + offset)} for r in part]
+        offset += int(last) if last else int(part[-1]["step"])
+    return rows, starts[1:]
+
+
+def plot_training(stages: list[str], out: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    rows = list(csv.DictReader(open(metrics)))
+    rows, starts = stitch(stages)
     step = lambda k: [(int(r["step"]), float(r[k])) for r in rows if r.get(k)]  # noqa: E731
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+    for a in ax:
+        for x in starts:
+            a.axvline(x, color="grey", lw=0.8, ls=":")             # a warm-started stage begins
     for k in ("loss_rec", "loss_step", "loss_roll"):
         xs = step(k)
         if xs:
@@ -79,7 +97,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--traces", default=str(ROOT / "datasets" / "heldout" / "small_runs.jsonl"))
     ap.add_argument("--checkpoint", default=None)
-    ap.add_argument("--metrics", default=None, help="a metrics.csv of train-evaluator for the training curves")
+    ap.add_argument("--metrics", nargs="+", default=None, metavar="CSV[:LAST]",
+                    help="metrics.csv of train-evaluator for the training curves; several: consecutive stages")
     ap.add_argument("--results", default=str(ROOT / "experiments" / "results" / "evaluator_heldout.json"))
     a = ap.parse_args()
     rep = run_eval(a.traces, a.checkpoint)
@@ -88,7 +107,7 @@ def main() -> None:
     Path(a.results).write_text(json.dumps(rep, indent=1) + "\n")
     plot_per_op(rep, FIG / "evaluator_per_op.png")
     if a.metrics:
-        plot_training(Path(a.metrics), FIG / "evaluator_training.png")
+        plot_training(a.metrics, FIG / "evaluator_training.png")
     one = rep["one_op"]
     n1 = rep["counts"]["per_length"].get("1", 0)
     overall1 = rep["per_length"].get("1", 0.0)

@@ -121,6 +121,16 @@ def test_resume_after_sigkill(tmp_path):
     assert read(tmp_path / "a" / "metrics.csv") == read(tmp_path / "b" / "metrics.csv")
 
 
+def test_stop_at_is_a_planned_cut_on_the_full_schedule(tmp_path):
+    base = dict(steps=9, lr=3e-3, warmup=2, batch_size=8, log_every=1, ckpt_every=0, progress=False)
+    a = fit(make(), loss_fn, get_batch, TrainConfig(**base, out_dir=str(tmp_path / "a")))
+    cut = fit(make(), loss_fn, get_batch, TrainConfig(**base, stop_at=4, out_dir=str(tmp_path / "b")))
+    assert cut.step == 4 and load_checkpoint(tmp_path / "b" / "checkpoint.pt")["step"] == 4
+    assert [r["lr"] for r in cut.history] == [r["lr"] for r in a.history[:4]]   # not a 4-step schedule
+    fit(make(), loss_fn, get_batch, TrainConfig(**base, out_dir=str(tmp_path / "b")))
+    assert read(tmp_path / "a" / "metrics.csv") == read(tmp_path / "b" / "metrics.csv")
+
+
 def test_checkpoint_contents_and_finished_run_is_a_noop(tmp_path):
     cfg = TrainConfig(steps=3, batch_size=4, warmup=1, log_every=1, out_dir=str(tmp_path), progress=False)
     fit(make(), loss_fn, get_batch, cfg, meta={"profile": {"name": "small", "ints": [-8, 8]}})
@@ -153,7 +163,7 @@ def test_lr_schedule():
 
 
 @pytest.mark.parametrize("kw", [dict(device="tpu"), dict(steps=0), dict(min_lr_ratio=2.0), dict(lr=0.0),
-                                dict(grad_clip=-1.0), dict(log_every=0)])
+                                dict(grad_clip=-1.0), dict(log_every=0), dict(steps=5, stop_at=6)])
 def test_bad_train_config_raises(kw):
     with pytest.raises(ValueError):
         TrainConfig(**kw)

@@ -46,6 +46,8 @@ CKPT_NAME, METRICS_NAME = "checkpoint.pt", "metrics.csv"
 @dataclass
 class TrainConfig:
     steps: int = 1000
+    stop_at: int = 0               # > 0: a planned cut, stop (checkpointed) after this step on the schedule of
+                                   #   `steps`; running again with stop_at=0 (or later) goes on exactly
     lr: float = 3e-4
     weight_decay: float = 0.01
     beta1: float = 0.9
@@ -73,6 +75,8 @@ class TrainConfig:
             raise ValueError("steps, batch_size and log_every must be >= 1")
         if min(self.warmup, self.ckpt_every, self.eval_every) < 0 or self.grad_clip < 0 or self.lr <= 0:
             raise ValueError("warmup, ckpt_every, eval_every, grad_clip must be >= 0 and lr > 0")
+        if not 0 <= self.stop_at <= self.steps:
+            raise ValueError(f"stop_at must be in 0..steps ({self.steps}), got {self.stop_at}")
         if not 0.0 <= self.min_lr_ratio <= 1.0:
             raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
 
@@ -177,7 +181,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
         get_batch: Callable[[int, torch.Generator, int], Any], cfg: TrainConfig,
         meta: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
         eval_fn: Callable[[nn.Module, int], dict[str, float]] | None = None) -> FitResult:
-    """Train `model` in place for cfg.steps optimizer steps (resuming if a checkpoint exists).
+    """Train `model` in place for cfg.steps optimizer steps, or up to cfg.stop_at (resuming if a checkpoint exists).
 
     meta: JSON-like dict stored in every checkpoint (e.g. the language profile, the model config).
     extra: name -> object with state_dict()/load_state_dict() (e.g. an EMA), checkpointed too.
@@ -227,7 +231,8 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
                disable=not (cfg.progress and rank == 0 and sys.stderr.isatty()))
     t_start = time.perf_counter()
     net.train()
-    for step in range(start, cfg.steps):
+    end = cfg.stop_at or cfg.steps
+    for step in range(start, end):
         batch = _to(get_batch(step, step_generator(cfg.seed, step, rank), cfg.batch_size // world), device)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
             loss, metrics = net(batch)
@@ -240,7 +245,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
         done = step + 1
         bar.update(1)
         row: dict[str, float] = {}
-        if done % cfg.log_every == 0 or done == cfg.steps:
+        if done % cfg.log_every == 0 or done == end:
             row = _gather_row(loss, metrics, gnorm, world, device)
             if not math.isfinite(row["loss"]):
                 raise FloatingPointError(f"non-finite loss {row['loss']} at step {done}")
@@ -257,7 +262,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
                 for k, v in row.items():
                     if k != "step":
                         tb.add_scalar(k, v, done)
-        if ckpt_path is not None and (done == cfg.steps or (cfg.ckpt_every and done % cfg.ckpt_every == 0)):
+        if ckpt_path is not None and (done == end or (cfg.ckpt_every and done % cfg.ckpt_every == 0)):
             _save(ckpt_path, model, opt, sched, done, cfg, meta, extra, rank, world)
             result.checkpoint = str(ckpt_path)
         result.step = done

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# How the shipped models in synth/pretrained/ were trained, stage by stage, on this 2-core CPU (1 thread per run).
+#
+#     bash experiments/train_shipped.sh          # all stages; a killed stage resumes when the script runs again
+#
+# Evaluator: about 2.3 CPU-hours in all (7100 steps of batch 64); field: about 12 CPU-minutes on top of it.
+# Stages 1-2 are the earlier default (run f) and its longer schedule; stages 3-4 are warm-started fine-tunes
+# that add the ALU's bilinear path and then the decoder's residue heads (README, "The evaluator").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PLAIN=(model.alu_bilinear=0 "model.residues=[]")
+run() { synth train-evaluator train.warmup=100 train.lr=0.0015 "$@"; }
+
+# 1. run f: from scratch (killed at 1700 then resumed on a shorter schedule, reproduced by stop_at)
+run --out runs/ev_small_f --steps 3000 train.stop_at=1700 "${PLAIN[@]}"
+run --out runs/ev_small_f --steps 2600 "${PLAIN[@]}"
+# 2. run h: run f continued on a longer schedule (a warm restart of the learning rate), cut at 4100
+[ -e runs/ev_small_h/checkpoint.pt ] || { mkdir -p runs/ev_small_h && cp runs/ev_small_f/checkpoint.pt runs/ev_small_f/metrics.csv runs/ev_small_h/; }
+run --out runs/ev_small_h --steps 8000 train.stop_at=4100 "${PLAIN[@]}"
+# 3. + the ALU's bilinear path, a low-lr fine-tune on fresh data
+synth train-evaluator --out runs/ft_b --steps 1200 init=runs/ev_small_h/checkpoint.pt train.seed=5 \
+    train.lr=0.0006 train.warmup=50 model.alu_bilinear=512 "model.residues=[]"
+# 4. + the decoder's residue heads (model=small as shipped)
+synth train-evaluator --out runs/ft_c2 --steps 1800 init=runs/ft_b/checkpoint.pt train.seed=6 \
+    train.lr=0.0005 train.warmup=50
+python -c "from synth.evaluator import export; export('runs/ft_c2/checkpoint.pt', 'synth/pretrained/evaluator_small.pt', half=True)"
+
+# 5. the field. First the previous default (runs/field_f, 85 CPU-minutes, on run f), whose learned metric the
+#    new field starts from; then the field on the shipped evaluator (a warm start of its transition)
+[ -e data/field_small/manifest.json ] || synth generate-data --out data/field_small --count 400000 --seed 11
+python -c "from synth.evaluator import export; export('runs/ev_small_f/checkpoint.pt', 'runs/evaluator_f_shipped.pt', half=True)"
+synth train-field --evaluator runs/evaluator_f_shipped.pt --data data/field_small --out runs/field_f \
+    train.steps=1500 train.lr=0.0002 train.warmup=50 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4
+python -c "from synth.field.train import export; export('runs/field_f/checkpoint.pt', 'runs/field_f_shipped.pt')"
+synth train-field --evaluator synth/pretrained/evaluator_small.pt --data data/field_small --out runs/field_g \
+    train.steps=450 train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+    train.eval_every=150 init_metric=runs/field_f_shipped.pt
+python -c "from synth.field.train import export; export('runs/field_g/checkpoint.pt', 'synth/pretrained/field_small.pt')"
