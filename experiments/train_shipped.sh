@@ -3,7 +3,8 @@
 #
 #     bash experiments/train_shipped.sh          # all stages; a killed stage resumes when the script runs again
 #
-# Evaluator: about 2.3 CPU-hours in all (7100 steps of batch 64); field: about 12 CPU-minutes on top of it.
+# Evaluator: about 2.3 CPU-hours in all (7100 steps of batch 64); field: about 30 CPU-minutes on top of it
+# (plus 85 for the previous field, whose metric it starts from).
 # Stages 1-2 are the earlier default (run f) and its longer schedule; stages 3-4 are warm-started fine-tunes
 # that add the ALU's bilinear path and then the decoder's residue heads (README, "The evaluator").
 set -euo pipefail
@@ -32,7 +33,10 @@ python -c "from synth.evaluator import export; export('runs/ev_small_f/checkpoin
 synth train-field --evaluator runs/evaluator_f_shipped.pt --data data/field_small --out runs/field_f \
     train.steps=1500 train.lr=0.0002 train.warmup=50 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4
 python -c "from synth.field.train import export; export('runs/field_f/checkpoint.pt', 'runs/field_f_shipped.pt')"
-synth train-field --evaluator synth/pretrained/evaluator_small.pt --data data/field_small --out runs/field_g \
-    train.steps=450 train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
-    train.eval_every=150 init_metric=runs/field_f_shipped.pt
+#    (450 steps first, then continued on a 1000-step schedule: a mild warm restart of the learning rate)
+for n in 450 1000; do
+    synth train-field --evaluator synth/pretrained/evaluator_small.pt --data data/field_small --out runs/field_g \
+        train.steps=$n train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+        train.eval_every=150 init_metric=runs/field_f_shipped.pt
+done
 python -c "from synth.field.train import export; export('runs/field_g/checkpoint.pt', 'synth/pretrained/field_small.pt')"
