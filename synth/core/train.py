@@ -274,6 +274,11 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
     return result
 
 
+def will_resume(cfg: TrainConfig) -> bool:
+    """True when `fit(cfg=cfg)` would continue from out_dir's checkpoint (so warm starts can be skipped)."""
+    return bool(cfg.resume and cfg.out_dir and (Path(cfg.out_dir) / CKPT_NAME).exists())
+
+
 def _gather_row(loss: Tensor, metrics: dict, gnorm: Tensor | None, world: int,
                 device: torch.device) -> dict[str, float]:
     """loss, metrics and grad norm as floats, averaged over ranks (one all-reduce, log steps only)."""

@@ -16,12 +16,13 @@ ops that are hard get more data. A share of rollouts is seen at the sign and typ
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
 
-from ..core.train import FitResult, TrainConfig, fit
+from ..core.train import FitResult, TrainConfig, fit, load_checkpoint, will_resume
 from ..data.dataset import GenConfig, RolloutGenerator, ShardRollouts, codec_states, collate
 from .model import EvaluatorConfig, LatentMachine, state_loss
 
@@ -207,7 +208,6 @@ def meta_of(cfg: TrainEvaluatorConfig, model: LatentMachine) -> dict:
 def warm_start(model: LatentMachine, path: str) -> list[str]:
     """Copy the weights of an evaluator checkpoint into `model` (same profile); returns the names of the
     parameters the checkpoint lacks. A weight the model does not have, or of another shape, is an error."""
-    from ..core.train import load_checkpoint
     st = load_checkpoint(path)
     meta = st.get("meta", {})
     if meta.get("kind") != KIND or meta.get("profile") != model.profile.name:
@@ -225,7 +225,10 @@ def train(cfg: TrainEvaluatorConfig, data_dir: str | None = None) -> FitResult:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.train.seed)
     model, get_batch, loss_fn, eval_fn, stats = build(cfg, data_dir)
-    if cfg.init:
-        warm_start(model, cfg.init)
+    if cfg.init and not will_resume(cfg.train):
+        new = warm_start(model, cfg.init)
+        if new:
+            parts = sorted({k.rsplit(".", 1)[0] for k in new})
+            print(f"init={cfg.init}: new parameters keep their fresh init: {', '.join(parts)}", file=sys.stderr)
     return fit(model, loss_fn, get_batch, cfg.train, meta=meta_of(cfg, model), extra={"opstats": stats},
                eval_fn=eval_fn)

@@ -30,7 +30,7 @@ from torch import Tensor
 
 from ..core.losses import regression_loss
 from ..core.paths import sample_t
-from ..core.train import FitResult, TrainConfig, fit, load_checkpoint
+from ..core.train import FitResult, TrainConfig, fit, load_checkpoint, will_resume
 from .data import FieldBatches, FieldDataConfig
 from .latent import Latent
 from .model import FieldConfig, FieldModel
@@ -198,7 +198,7 @@ def train(cfg: TrainFieldConfig, evaluator: str | Latent, data_dir: str | None =
     torch.manual_seed(cfg.train.seed)
     random.seed(cfg.train.seed)
     fm, get_batch, loss_fn, eval_fn = build(cfg, lat, data_dir)
-    if cfg.init_metric:
+    if cfg.init_metric and not will_resume(cfg.train):
         load_metric(fm, cfg.init_metric)
     return fit(fm, loss_fn, get_batch, cfg.train, meta=meta_of(cfg, lat), eval_fn=eval_fn)
 
