@@ -213,3 +213,12 @@ def test_residue_heads_pin_the_int_logits(tiny_ckpt, tmp_path):
     from synth.errors import UserError
     with pytest.raises((ValueError, UserError)):
         build(_c("train_evaluator", ["model=tiny", "model.residues=[1]"], TrainEvaluatorConfig))
+
+
+def test_bad_init_is_a_one_line_error(tiny_ckpt, tmp_path):
+    for init, says in ((tmp_path / "none.pt", "no such file"), (tiny_ckpt.parent / "checkpoint.pt", None)):
+        code, out, err = _run_cli(["train-evaluator", "--out", str(tmp_path / "r"), "--steps", "1", "model=tiny",
+                                   "model.d_model=48", f"init={init}"])
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert f"init={init}" in err and (says or "do not fit") in err
+        assert not (tmp_path / "r" / "checkpoint.pt").exists()

@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn.functional as F
 
-from ..core.train import FitResult, TrainConfig, fit, load_checkpoint, will_resume
+from ..core.checkpoint import read_checkpoint
+from ..core.train import FitResult, TrainConfig, fit, will_resume
+from ..errors import UserError
 from ..data.dataset import GenConfig, RolloutGenerator, ShardRollouts, codec_states, collate
 from .model import EvaluatorConfig, LatentMachine, state_loss
 
@@ -208,14 +210,14 @@ def meta_of(cfg: TrainEvaluatorConfig, model: LatentMachine) -> dict:
 def warm_start(model: LatentMachine, path: str) -> list[str]:
     """Copy the weights of an evaluator checkpoint into `model` (same profile); returns the names of the
     parameters the checkpoint lacks. A weight the model does not have, or of another shape, is an error."""
-    st = load_checkpoint(path)
+    st = read_checkpoint(path, f"init={path}")
     meta = st.get("meta", {})
     if meta.get("kind") != KIND or meta.get("profile") != model.profile.name:
-        raise ValueError(f"init={path}: not a {model.profile.name!r} evaluator checkpoint")
+        raise UserError(f"init={path}: not a {model.profile.name!r} evaluator checkpoint")
     own = model.state_dict()
     bad = [k for k, v in st["model"].items() if k not in own or own[k].shape != v.shape]
     if bad:
-        raise ValueError(f"init={path}: weights that do not fit this model: {bad[:5]}")
+        raise UserError(f"init={path}: weights that do not fit this model: {bad[:5]}")
     missing, _ = model.load_state_dict({k: v.to(own[k].dtype) for k, v in st["model"].items()}, strict=False)
     return missing
 

@@ -30,7 +30,9 @@ from torch import Tensor
 
 from ..core.losses import regression_loss
 from ..core.paths import sample_t
-from ..core.train import FitResult, TrainConfig, fit, load_checkpoint, will_resume
+from ..core.checkpoint import read_checkpoint
+from ..core.train import FitResult, TrainConfig, fit, will_resume
+from ..errors import UserError
 from .data import FieldBatches, FieldDataConfig
 from .latent import Latent
 from .model import FieldConfig, FieldModel
@@ -184,10 +186,11 @@ def build(cfg: TrainFieldConfig, lat: Latent, data_dir: str | None = None):
 
 def load_metric(fm: FieldModel, path: str | Path) -> None:
     """Copy the learned metric (`metric.*`) of a field checkpoint into fm; loud if it does not fit."""
-    got = {k: v for k, v in load_checkpoint(path)["model"].items() if k.startswith("metric.")}
+    got = {k: v for k, v in read_checkpoint(path, f"init_metric={path}").get("model", {}).items()
+           if k.startswith("metric.")}
     own = fm.state_dict()
     if not got or any(k not in own or own[k].shape != v.shape for k, v in got.items()):
-        raise ValueError(f"init_metric={path}: no metric of this field's shape in that checkpoint")
+        raise UserError(f"init_metric={path}: no metric of this field's shape in that checkpoint")
     fm.load_state_dict({k: v.to(own[k].dtype) for k, v in got.items()}, strict=False)
 
 
