@@ -176,8 +176,8 @@ def main(argv=None) -> int:
             methods, omethods = [m for m in methods if m != "field"], [m for m in omethods if m != "field"]
             notes.append(f"field: not run (no field checkpoint at {path}; pass --field PATH)")
         else:
-            import torch
-            field_profile = torch.load(path, map_location="cpu", weights_only=False)["meta"]["profile"]
+            from synth.core.checkpoint import load_checkpoint
+            field_profile = load_checkpoint(path)["meta"]["profile"]
             notes.append(f"field: run on the `{field_profile}` suites only (its model's profile)")
 
     def runs(m, ts):                             # a method that has no model for the suite's profile is skipped

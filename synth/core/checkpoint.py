@@ -21,14 +21,14 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     return torch.load(path, map_location=map_location, weights_only=True)
 
 
-def read_checkpoint(path: str | os.PathLike, what: str) -> dict[str, Any]:
+def read_checkpoint(path: str | os.PathLike, what: str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """load_checkpoint of a file the user named (`what`, e.g. "init=PATH"): a one-line UserError when the file
     is missing or is not a checkpoint."""
     from ..errors import UserError
     if not Path(path).is_file():
         raise UserError(f"{what}: no such file")
     try:
-        return load_checkpoint(path)
+        return load_checkpoint(path, map_location=map_location)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's to fix
         raise UserError(f"{what}: not a readable checkpoint ({type(e).__name__})") from None
 

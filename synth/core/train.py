@@ -201,7 +201,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
     extra = extra or {}
     start, ckpt_path = 0, (out / CKPT_NAME if out is not None else None)
     seed_everything(cfg.seed + rank)
-    if cfg.resume and ckpt_path is not None and ckpt_path.exists():
+    if will_resume(cfg):
         state = load_checkpoint(ckpt_path, map_location=device)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])

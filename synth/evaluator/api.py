@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from ..config import from_dict
+from ..core.checkpoint import read_checkpoint
 from ..core.train import load_checkpoint, save_atomic
 from ..data.tokenizer import State, level_index
 from .model import EvaluatorConfig, LatentMachine, predict_feats, state_loss
@@ -41,10 +42,7 @@ def load_evaluator(path: str | Path | None = None, device: str = "cpu") -> "Eval
     if not path.exists():
         raise UserError(f"{path}: no such evaluator checkpoint" + (
             " (the shipped default is missing: train one with synth train-evaluator)" if path == PRETRAINED else ""))
-    try:
-        st = load_checkpoint(path, map_location=device)
-    except Exception as e:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise UserError(f"{path}: not a readable checkpoint ({type(e).__name__})") from None
+    st = read_checkpoint(path, str(path), map_location=device)
     meta = st.get("meta", {})
     if meta.get("kind") != KIND:
         raise UserError(f"{path}: not an evaluator checkpoint (kind {meta.get('kind')!r})")

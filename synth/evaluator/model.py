@@ -183,18 +183,28 @@ class Decoder(nn.Module):
 
     def run(self, name: str, h: Tensor) -> Tensor:
         """One head on hidden slot rows h (..., H); "int" includes the residue experts."""
-        out = self.head[name](h)
-        if name != "int" or not len(self.res):
+        return self.int_logits(h) if name == "int" else self.head[name](h)
+
+    def residue_logits(self, h: Tensor) -> dict[str, Tensor]:
+        """{modulus: (..., m) logits} of the residue heads ({} without them)."""
+        return {m: lin(h) for m, lin in self.res.items()}
+
+    def int_logits(self, h: Tensor, res: dict[str, Tensor] | None = None) -> Tensor:
+        """(..., V_int): the direct head plus, per value token v, every residue head's logit of (v mod m).
+        `res`: residue_logits(h) when the caller has them already."""
+        out = self.head["int"](h)
+        if not len(self.res):
             return out
-        add = sum(lin(h)[..., getattr(self, f"res_of_{m}")] for m, lin in self.res.items())   # (..., n_int)
+        res = self.residue_logits(h) if res is None else res
+        add = sum(r[..., getattr(self, f"res_of_{m}")] for m, r in res.items())   # (..., n_int)
         return torch.cat([out[..., :self.n_int] + add, out[..., self.n_int:]], dim=-1)
 
-    def residue_loss(self, h: Tensor, ints: Tensor) -> Tensor:
-        """(R,) summed cross-entropy of the residue heads on rows h (R, H) with int tokens `ints` (R,)
-        (unknown values count zero)."""
+    def residue_loss(self, res: dict[str, Tensor], ints: Tensor) -> Tensor:
+        """(R,) summed cross-entropy of residue logits `res` (residue_logits of R rows) against int tokens
+        `ints` (R,) (unknown values count zero)."""
         known = ints < self.n_int
         v = ints.clamp(max=self.n_int - 1) + self.int_min
-        loss = sum(_ce(lin(h), v % int(m)) for m, lin in self.res.items())
+        loss = sum(_ce(r, v % int(m)) for m, r in res.items())
         return loss * known
 
     def elems(self, h: Tensor, e: Tensor | None) -> Tensor:
@@ -461,10 +471,11 @@ def _probe_loss(dec: Decoder, zs: Tensor, ze: Tensor | None, f: Tensor, ints: Te
 
 
 def _int_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor | None) -> tuple[Tensor, Tensor]:
-    li, ls, lp = dec.run("int", h), dec.run("sign", h), dec.run("par", h)
+    res = dec.residue_logits(h)                                                # each head once per row
+    li, ls, lp = dec.int_logits(h, res), dec.run("sign", h), dec.run("par", h)
     loss = _ce(li, f[:, F_INT]) + 0.25 * (_ce(ls, f[:, F_SIGN]) + _ce(lp, f[:, F_PAR]))
-    if len(dec.res):
-        loss = loss + dec.res_w * dec.residue_loss(h, f[:, F_INT])
+    if res:
+        loss = loss + dec.res_w * dec.residue_loss(res, f[:, F_INT])
     ok = li.argmax(-1) == f[:, F_INT]
     unk = f[:, F_INT] >= li.shape[-1] - 2                                      # value unknown (abstract)
     ok = ok & (~unk | ((ls.argmax(-1) == f[:, F_SIGN]) & (lp.argmax(-1) == f[:, F_PAR])))
