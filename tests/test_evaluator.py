@@ -188,6 +188,33 @@ def test_warm_start_adds_a_bilinear_alu_as_a_no_op(tiny_ckpt, tmp_path):
         warm_start(build(wide)[0], str(tiny_ckpt))
 
 
+def test_elem_copy_starts_as_a_no_op_and_copies_input_elements(tiny_ckpt, tmp_path):
+    """The element pointer adds nothing on a warm start; with its gate open and a sharp pointer, the new
+    top's elements are exactly the pointed-at input element latents."""
+    base = load_evaluator(tiny_ckpt)
+    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.elem_copy=true")
+    model, *_ = build(cfg)
+    from synth.evaluator.train import warm_start
+    assert all(k.startswith("copy.") for k in warm_start(model, str(tiny_ckpt)))
+    s = [State((), ((3, 1, 2),)), State((), ((5, 4), (9,)))]
+    z = base.encode(s)
+    assert torch.allclose(model.transition(z, torch.tensor([model.ops.index("sort")] * 2)),
+                          base.model.transition(z, torch.tensor([model.ops.index("sort")] * 2)), atol=1e-6)
+    cp = model.copy
+    y_out, y_in, z_in = torch.randn(2, 3, model.cfg.d_model), torch.randn(2, 6, model.cfg.d_model), torch.randn(2, 6, model.cfg.d_model)
+    with torch.no_grad():
+        cp.gate.bias.fill_(1.0)
+        cp.q.weight.zero_(), cp.q.bias.fill_(0.0), cp.k.weight.zero_(), cp.k.bias.fill_(0.0)
+        cp.q.bias[0], cp.k.weight[0, 0] = 1e4, 1.0             # score ~ y_in[..., 0]: points at its argmax
+        y_in[..., 0] = torch.tensor([0.0, 0, 0, 0, 1, 0])
+    out = cp(y_out, y_in, z_in)
+    assert torch.allclose(out, z_in[:, 4:5].expand_as(out), atol=1e-5)
+    assert train(cfg).step == 2
+    with pytest.raises(ValueError, match="elem_tokens"):
+        build(compose("train_evaluator", ["model=tiny", "model.elem_copy=true", "model.elem_tokens=false"],
+                      TrainEvaluatorConfig))
+
+
 def test_residue_heads_pin_the_int_logits(tiny_ckpt, tmp_path):
     """Residue experts start as a no-op on a warm start; their logits are added per residue class."""
     base = load_evaluator(tiny_ckpt)

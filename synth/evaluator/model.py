@@ -59,6 +59,8 @@ class EvaluatorConfig:
     alu_bilinear: int = 0         # > 0: rank of a bilinear path in the ALU, (A x) * (B x) -> out: products of
                                   #   operand features (angle addition of periodic number features is bilinear)
     elem_tokens: bool = False     # every element of a str/list slot gets its own latent token
+    elem_copy: bool = False       # with elem_tokens: the new top value's elements may COPY input element
+                                  #   latents (a pointer over the elements of s0 and s1, see ElemCopy)
     value_probe: float = 0.0      # > 0: loss weight of a linear probe reading int values (v/8) off the
                                   #   latents (slot and element): puts a number line in the latent space
     residues: list = field(default_factory=list)   # moduli m: D also predicts int values mod m, and the
@@ -76,6 +78,8 @@ class EvaluatorConfig:
             raise ValueError("elem_dim and dec_hidden must be >= 1")
         if any(int(m) < 2 for m in self.residues) or len(set(self.residues)) != len(self.residues):
             raise ValueError(f"residues must be distinct moduli >= 2, got {list(self.residues)}")
+        if self.elem_copy and not self.elem_tokens:
+            raise ValueError("elem_copy needs elem_tokens (it copies element latents)")
 
 
 def _numeric(values: Tensor, scale: float) -> Tensor:
@@ -266,6 +270,29 @@ class ALU(nn.Module):
         return self.norm[0](top + d_top), self.norm[1](status + d_st)
 
 
+class ElemCopy(nn.Module):
+    """A pointer for the new top value's elements: output element j attends (one head) over the input
+    elements of s0 and s1, as T has processed them, and mixes in the attended ORIGINAL element latent with
+    a learned per-element gate: out_j = y_j + g_j (copy_j - y_j). sort, filter_*, reverse and concat only
+    rearrange elements; recomputing a value through T's residual stream blurs it (on held-out sort the
+    errors were an element written twice, or a neighbour's value), a copy keeps it exact.
+    The gate starts at zero: added to a trained T it changes nothing at first (warm start with `init=`)."""
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.q, self.k = nn.Linear(d, d), nn.Linear(d, d)
+        self.gate = nn.Linear(d, 1)
+        nn.init.zeros_(self.gate.weight)
+        nn.init.zeros_(self.gate.bias)
+
+    def forward(self, y_out: Tensor, y_in: Tensor, z_in: Tensor) -> Tensor:
+        # y_out (B, E, C) T's outputs at the new top's elements; y_in (B, 2E, C) T's outputs at the input
+        # elements (s0 then s1); z_in (B, 2E, C) their latents before T -> (B, E, C)
+        att = torch.softmax(self.q(y_out) @ self.k(y_in).transpose(1, 2) / math.sqrt(y_out.shape[-1]), -1)
+        copy = att @ z_in                                                      # (B, E, C)
+        return y_out + self.gate(y_out) * (copy - y_out)
+
+
 def routing_table(ops: tuple, n_consts: int, depth: int) -> Tensor:
     """(n_ops + 1, depth, n_src) one-hot: for op k (the last is PUSH) and output stack slot i (top first),
     the source of its latent. Sources: 0 = Y's top value, 1..depth = old stack slots (top first),
@@ -324,6 +351,7 @@ class LatentMachine(nn.Module):
         self.lit_proj = nn.Linear(d, d)
         self.cond_norm = nn.LayerNorm(d)
         self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear) if cfg.alu_hidden else None
+        self.copy = ElemCopy(d) if cfg.elem_copy else None
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
         self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens, cfg.value_probe,
@@ -377,7 +405,10 @@ class LatentMachine(nn.Module):
         new_s = torch.cat([status, zs[:, 1:1 + nc], route @ src], dim=1)       # (B, S, C)
         if not E:
             return new_s
-        esrc = torch.cat([y[:, S:S + E][:, None], ze[:, nc:], ze[:, :nc], empty_e.expand(B, 1, E, C),
+        y_el = y[:, S:S + E]                                                   # (B, E, C) new top's elements
+        if self.copy is not None:
+            y_el = self.copy(y_el, y[:, S:S + 2 * E], ze[:, nc:nc + 2].flatten(1, 2))
+        esrc = torch.cat([y_el[:, None], ze[:, nc:], ze[:, :nc], empty_e.expand(B, 1, E, C),
                           lit_e[:, None] if lit_e is not None else torch.zeros(B, 1, E, C, dtype=ze.dtype, device=ze.device)],
                          dim=1)                                                # (B, n_src, E, C)
         new_e = torch.cat([ze[:, :nc], torch.einsum("bds,bsec->bdec", route, esrc)], dim=1)
