@@ -215,6 +215,28 @@ def test_elem_copy_starts_as_a_no_op_and_copies_input_elements(tiny_ckpt, tmp_pa
                       TrainEvaluatorConfig))
 
 
+def test_alu_readout_starts_as_a_no_op_and_reads_decoded_values(tiny_ckpt, tmp_path):
+    base = load_evaluator(tiny_ckpt)
+    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.alu_readout=true", "model.alu_bilinear=8")
+    model, *_ = build(cfg)
+    from synth.evaluator.train import warm_start
+    missing = warm_start(model, str(tiny_ckpt))
+    assert missing and all(k.startswith(("alu.rd.", "alu.bil.")) for k in missing), missing
+    s = [State((2,), (3, 4)), State((), (-7, 5))]
+    z = base.encode(s)
+    ops = torch.tensor([model.ops.index("add"), model.ops.index("sub")])
+    assert torch.allclose(model.transition(z, ops), base.model.transition(z, ops), atol=1e-6)
+    r = model.readout(z[:, 2:4])                             # (B, 2, 19): s0, s1 of each state
+    p = torch.softmax(model.decode(z)["int"][:, 1:3], -1)    # the decoder's belief about the same slots
+    vals = torch.arange(model.tok.n_int) + model.profile.int_min
+    mean = (p[..., :model.tok.n_int] * vals / 64).sum(-1)    # feature 0 is v / 64 for `small`/`tiny`
+    assert r.shape == (2, 2, 19) and torch.allclose(r[..., 0], mean, atol=1e-5)
+    assert train(cfg).step == 2
+    with pytest.raises(ValueError, match="alu_readout needs"):
+        build(compose("train_evaluator", ["model=tiny", "model.alu_readout=true", "model.alu_hidden=0"],
+                      TrainEvaluatorConfig))
+
+
 def test_residue_heads_pin_the_int_logits(tiny_ckpt, tmp_path):
     """Residue experts start as a no-op on a warm start; their logits are added per residue class."""
     base = load_evaluator(tiny_ckpt)

@@ -59,6 +59,9 @@ class EvaluatorConfig:
     alu_bilinear: int = 0         # > 0: rank of a bilinear path in the ALU, (A x) * (B x) -> out: products of
                                   #   operand features (angle addition of periodic number features is bilinear)
     elem_tokens: bool = False     # every element of a str/list slot gets its own latent token
+    alu_readout: bool = False     # the ALU also reads the top operands' VALUES as number features: the
+                                  #   decoder's int distribution of each operand latent (no gradient) times
+                                  #   the fixed sin/cos features of every value (see LatentMachine.readout)
     elem_copy: bool = False       # with elem_tokens: the new top value's elements may COPY input element
                                   #   latents (a pointer over the elements of s0 and s1, see ElemCopy)
     value_probe: float = 0.0      # > 0: loss weight of a linear probe reading int values (v/8) off the
@@ -74,12 +77,17 @@ class EvaluatorConfig:
             raise ValueError("alu_hidden and alu_bilinear must be >= 0 and alu_layers >= 1")
         if self.alu_bilinear and not self.alu_hidden:
             raise ValueError("alu_bilinear needs the ALU (alu_hidden > 0)")
+        if self.alu_readout and not self.alu_hidden:
+            raise ValueError("alu_readout needs the ALU (alu_hidden > 0)")
         if self.elem_dim < 1 or self.dec_hidden < 1:
             raise ValueError("elem_dim and dec_hidden must be >= 1")
         if any(int(m) < 2 for m in self.residues) or len(set(self.residues)) != len(self.residues):
             raise ValueError(f"residues must be distinct moduli >= 2, got {list(self.residues)}")
         if self.elem_copy and not self.elem_tokens:
             raise ValueError("elem_copy needs elem_tokens (it copies element latents)")
+
+
+READOUT = 19                          # features per operand of LatentMachine.readout: _numeric's 18 + "no value"
 
 
 def _numeric(values: Tensor, scale: float) -> Tensor:
@@ -241,9 +249,11 @@ class ALU(nn.Module):
     updates of the new top value and the status (B, 2, C). With `bilinear` = r > 0 a second path adds
     W_o ((W_a x) * (W_b x)), rank r: products of operand features (and of op and operand), which a GELU MLP
     only approximates. Zero-initialised outputs: the ALU starts as a no-op, and a bilinear path added to a
-    trained ALU starts as one too (warm start with `init=`)."""
+    trained ALU starts as one too (warm start with `init=`). With `readout` = n > 0, extra features r (B, n)
+    (the operands' decoded values, LatentMachine.readout) enter the first layer and both bilinear factors
+    through zero-initialised maps: a warm start is again a no-op."""
 
-    def __init__(self, d: int, hidden: int, layers: int, bilinear: int = 0):
+    def __init__(self, d: int, hidden: int, layers: int, bilinear: int = 0, readout: int = 0):
         super().__init__()
         self.inp = nn.Sequential(nn.LayerNorm(6 * d), nn.Linear(6 * d, hidden))
         self.blocks = nn.ModuleList(nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden)) for _ in range(layers - 1))
@@ -257,15 +267,25 @@ class ALU(nn.Module):
             nn.init.zeros_(self.bil["out"].weight)
             nn.init.zeros_(self.bil["out"].bias)
         self.norm = nn.ModuleList([nn.LayerNorm(d), nn.LayerNorm(d)])
+        self.rd = None
+        if readout:
+            self.rd = nn.ModuleDict({"h": nn.Linear(readout, hidden)})
+            if bilinear:
+                self.rd.update({"a": nn.Linear(readout, bilinear), "b": nn.Linear(readout, bilinear)})
+            for lin in self.rd.values():
+                nn.init.zeros_(lin.weight)
+                nn.init.zeros_(lin.bias)
 
-    def forward(self, x: Tensor, top: Tensor, status: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, top: Tensor, status: Tensor, r: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        # x (B, 6C), top/status (B, C), r (B, n) readout features (with `readout`)
+        rd = (lambda k: self.rd[k](r)) if self.rd is not None else (lambda k: 0.0)
         xn = self.inp[0](x)                                                    # (B, 6C)
-        h = self.inp[1](xn)                                                    # (B, H)
+        h = self.inp[1](xn) + rd("h")                                          # (B, H)
         for blk in self.blocks:
             h = h + blk(h)
         upd = self.out(h)                                                      # (B, 2C)
         if self.bil is not None:
-            upd = upd + self.bil["out"](self.bil["a"](xn) * self.bil["b"](xn))
+            upd = upd + self.bil["out"]((self.bil["a"](xn) + rd("a")) * (self.bil["b"](xn) + rd("b")))
         d_top, d_st = upd.chunk(2, dim=-1)                                     # (B, C) each
         return self.norm[0](top + d_top), self.norm[1](status + d_st)
 
@@ -350,7 +370,8 @@ class LatentMachine(nn.Module):
         self.level_emb = nn.Embedding(cfg.n_levels, d)
         self.lit_proj = nn.Linear(d, d)
         self.cond_norm = nn.LayerNorm(d)
-        self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear) if cfg.alu_hidden else None
+        self.alu = (ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear, 3 * READOUT if cfg.alu_readout else 0)
+                    if cfg.alu_hidden else None)
         self.copy = ElemCopy(d) if cfg.elem_copy else None
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
@@ -394,7 +415,8 @@ class LatentMachine(nn.Module):
         top, status = y[:, 1 + nc:2 + nc], y[:, :1]                            # (B, 1, C) each
         if self.alu is not None:
             a = torch.cat([top[:, 0], status[:, 0], zs[:, 1 + nc:4 + nc].flatten(1), cond], dim=-1)  # (B, 6C)
-            t, st = self.alu(a, top[:, 0], status[:, 0])
+            r = self.readout(zs[:, 1 + nc:4 + nc]).flatten(1) if self.cfg.alu_readout else None   # (B, 3R)
+            t, st = self.alu(a, top[:, 0], status[:, 0], r)
             top, status = t[:, None], st[:, None]
         empty_s, empty_e = self.encode_rows(self.empty_feats)
         lit_s, lit_e = lit if lit is not None else (None, None)
@@ -413,6 +435,15 @@ class LatentMachine(nn.Module):
                          dim=1)                                                # (B, n_src, E, C)
         new_e = torch.cat([ze[:, :nc], torch.einsum("bds,bsec->bdec", route, esrc)], dim=1)
         return self._join(new_s, new_e)
+
+    def readout(self, z: Tensor) -> Tensor:
+        """Value-slot latents (..., C) -> (..., READOUT) number features of what they hold, as the decoder
+        reads them: E_p[_numeric(v)] under its int distribution p, and the mass p puts on no value (an
+        abstract or unknown int). No gradient flows into the decoder through it."""
+        with torch.no_grad():
+            p = torch.softmax(self.decoder.run("int", self.decoder.trunk(z)).float(), -1)   # (..., V_int)
+            num = self.embed.num                                               # (V_int, 18), zero rows for non-values
+            return torch.cat([p @ num, p[..., self.tok.n_int:].sum(-1, keepdim=True)], -1).to(z.dtype)
 
     def _level(self, z: Tensor, level: Tensor | None) -> Tensor:
         if level is None:
