@@ -3,7 +3,7 @@
     python experiments/eval_evaluator.py                                   # shipped default, held-out file
     python experiments/eval_evaluator.py --checkpoint runs/ev/evaluator.pt --metrics runs/ev/metrics.csv
     python experiments/eval_evaluator.py --metrics runs/ev_small_h/metrics.csv:4100 runs/ft_b/metrics.csv:1200 \
-        runs/ft_c2/metrics.csv                       # the shipped default's stages (experiments/train_shipped.sh)
+        runs/ft_c2/metrics.csv runs/ft_e/metrics.csv     # the shipped default's stages (experiments/train_shipped.sh)
 
 Runs `synth eval-evaluator` on datasets/heldout/small_runs.jsonl (make it with
 experiments/make_heldout_evaluator.py), writes the report to experiments/results/evaluator_heldout.json,

@@ -21,7 +21,7 @@ from pathlib import Path
 from eval_evaluator import run_eval
 
 ROOT = Path(__file__).resolve().parent.parent
-OPS = ("add", "sub", "mod", "div", "sum", "sort", "max", "min", "inc", "lt")
+OPS = ("add", "sub", "mod", "div", "sum", "sort", "filter_pos", "filter_even", "concat", "max", "min", "inc", "lt")
 
 
 def table(reports: dict[str, dict]) -> str:
