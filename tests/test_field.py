@@ -173,6 +173,28 @@ def test_metric_zero_for_same_and_symmetric(lat):
     assert (fm.metric(za, zb) >= 0).all() and (fm.metric(za, zb) < 1).all()
 
 
+def test_decoded_metric_adds_the_decoders_view(lat):
+    from synth.field.model import decoded_probs
+    torch.manual_seed(0)
+    plain = FieldModel(FieldConfig(time_dim=16), lat.transition_copy(fresh=True), lat.n_slots)
+    torch.manual_seed(0)
+    dec = FieldModel(FieldConfig(time_dim=16, metric_decoded=2.0), lat.transition_copy(fresh=True), lat.n_slots)
+    assert not any(k.startswith("metric.") and "decoder" in k for k in dec.state_dict())   # not a second copy
+    z0, _ = z_and_ops(lat)
+    za, zb = z0, z0.flip(0)
+    q = decoded_probs(dec.step.decoder, za)                                  # (B, S, Q)
+    assert q.shape[:2] == (len(za), lat.n_slots)
+    assert torch.allclose(q[:, 0].sum(-1), torch.ones(len(za)))              # the status distribution
+    ok = q[:, 0, 0]
+    assert torch.allclose(q[:, 1:, :5].sum(-1), ok[:, None].expand(-1, lat.n_slots - 1), atol=1e-5)   # kinds x P(ok)
+    assert torch.equal(dec.metric(za, za), torch.zeros(len(za)))
+    assert torch.allclose(dec.metric(za, zb), dec.metric(zb, za))
+    assert (dec.metric(za, zb) > plain.metric(za, zb) - 1e-6).all() and (dec.metric(za, zb) < 1).all()
+    assert (dec.metric.slot_dist(za, zb) - plain.metric.slot_dist(za, zb)).max() > 1e-3
+    with pytest.raises(ValueError, match="metric_decoded"):
+        FieldConfig(metric_decoded=-1.0)
+
+
 def test_slot_labels_and_perturb(lat):
     from synth.data.dataset import RolloutGenerator
     gen, rng = RolloutGenerator("small"), random.Random(0)
@@ -220,6 +242,7 @@ def test_train_and_eval_commands_end_to_end(ev_path, tmp_path, capsys):
     rep = json.loads(cap.out.strip().splitlines()[-1])
     assert rep["records"] == 13 and rep["skipped"] == 1
     assert 0.0 <= rep["exact_match"] <= 1.0 and 0.0 <= rep["metric_top1"] <= 1.0
+    assert rep["metric_top1_exact"] is None if rep["exact_match"] == 0 else 0.0 <= rep["metric_top1_exact"] <= 1.0
     assert set(rep["per_length"]) == {"1", "2", "3"} and "push" in rep["per_op"]
     assert "1-op" in cap.err and set(rep["one_op"]) <= set(rep["per_op"])
     assert main(["eval-field", "--traces", str(runs), "--checkpoint", str(exp), "--evaluator", str(ev_path),

@@ -9,7 +9,7 @@ directory. The per-op table goes to stderr; the last stdout line is
 {"records": N, "exact_match": x, "per_op": {...}, "per_length": {...}, "one_op": {...}, "metric_top1": y, ...}
 (per_op: every record containing the op; one_op: the one-item records, as in `synth eval-evaluator`;
 metric_top1: the learned metric ranks the true final state first among 10 candidates, measured from the
-integrated latent). See synth.field.evaluate.
+integrated latent; metric_top1_exact: the same over the records decoded right). See synth.field.evaluate.
 """
 from __future__ import annotations
 

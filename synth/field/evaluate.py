@@ -17,6 +17,7 @@ report = {"records": N, "exact_match": x, "per_op": {op: x}, "per_length": {L: x
   metric_top1 the learned metric, measured from the integrated latent, ranks E(true final state) strictly
               first among 10 candidates: the truth, near misses of it (synth.field.data.perturb) and the
               final states of other records' programs run on the same input (all distinct from the truth)
+  metric_top1_exact  the same over the records the field got right (the metric's share of the errors)
 """
 from __future__ import annotations
 
@@ -180,7 +181,10 @@ def evaluate(field, records: list[dict], solver: str = "euler", steps: int = 4, 
               "skipped": len(records) - len(cases), "level": ("concrete", "sign", "type")[lv], "solver": solver,
               "steps": steps, "seconds": round(seconds, 3)}
     if metric:
-        report["metric_top1"] = metric_top1(field, cases, zq, lv, seed, batch_size)
+        hit = metric_hits(field, cases, zq, lv, seed, batch_size)
+        report["metric_top1"] = round(sum(hit) / len(hit), 4)
+        right = [h for h, o in zip(hit, ok) if o]                       # the metric where the field was right
+        report["metric_top1_exact"] = round(sum(right) / len(right), 4) if right else None
     return report
 
 
@@ -213,10 +217,10 @@ def _group(cases: list[Case], ok: list[bool], keys) -> dict[str, float]:
     return {k: round(tot[k][0] / tot[k][1], 4) for k in order}
 
 
-def metric_top1(field, cases: list[Case], zq: list, lv: int, seed: int, batch_size: int) -> float:
-    """Share of records whose truth the metric ranks strictly first among 1 + 9 candidates."""
+def metric_hits(field, cases: list[Case], zq: list, lv: int, seed: int, batch_size: int) -> list[bool]:
+    """Per record: does the metric rank the truth strictly first among 1 + 9 candidates?"""
     rng = random.Random(f"metric-eval:{seed}")
-    lat, hits, n = field.latent, 0, 0
+    lat, hits = field.latent, []
     for s in range(0, len(cases), batch_size):
         chunk = range(s, min(s + batch_size, len(cases)))
         cands, qs, sizes = [], [], []
@@ -231,10 +235,9 @@ def metric_top1(field, cases: list[Case], zq: list, lv: int, seed: int, batch_si
         pos = 0
         for k in sizes:
             g = d[pos:pos + k]
-            hits += int(all(g[0] < x for x in g[1:]))
-            n += 1
+            hits.append(all(g[0] < x for x in g[1:]))
             pos += k
-    return round(hits / max(n, 1), 4)
+    return hits
 
 
 def format_table(report: dict) -> str:

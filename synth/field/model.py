@@ -33,6 +33,8 @@ embedding interpolates, so an annealed alpha moves smoothly.
 The metric compares two latents slot by slot (the first n_slots tokens): g = per-slot MLP,
 D_s = ||g(za)_s - g(zb)_s||^2, p_s = 1 - exp(-D_s) is trained as the probability that slot s (status,
 constants, stack) differs, and d = mean_s p_s. It is symmetric, >= 0, and exactly 0 for identical latents.
+With `metric_decoded` > 0, D_s also adds w ||q(za)_s - q(zb)_s||^2, q the (frozen) decoder's per-slot
+distributions (decoded_probs) and w learned: the decoder reads values exactly where g only approximates them.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..core.paths import make_path
@@ -62,6 +65,8 @@ class FieldConfig:
     tune_alu: bool = False        # also fine-tune the evaluator's ALU, if it has one (a bigger checkpoint)
     metric_hidden: int = 256
     metric_dim: int = 64
+    metric_decoded: float = 0.0   # > 0: the metric also compares the decoder's distributions per slot, with a
+                                  #   learned weight starting here (0 = off: the learned features only)
 
     def __post_init__(self) -> None:
         if self.path not in FIELD_PATHS:
@@ -71,6 +76,8 @@ class FieldConfig:
                              f"valid: {', '.join(TARGETS[self.path])}")
         if self.time_dim < 2 or self.metric_dim < 1 or self.metric_hidden < 1:
             raise ValueError("time_dim must be >= 2, metric_dim and metric_hidden >= 1")
+        if self.metric_decoded < 0:
+            raise ValueError(f"metric_decoded must be >= 0, got {self.metric_decoded}")
         if not 0 < self.t_eps < 1:
             raise ValueError(f"t_eps must be in (0, 1), got {self.t_eps}")
 
@@ -95,16 +102,43 @@ def time_features(t: Tensor, dim: int) -> Tensor:
     return torch.cat([ang.sin(), ang.cos()], dim=-1)
 
 
+def decoded_probs(decoder: nn.Module, z: Tensor) -> Tensor:
+    """Z (B, T, C) -> what the evaluator's decoder reads in each slot, as probabilities (B, S, Q): slot 0
+    the status; a value slot its kind, and each value head's distribution weighted by the probability of the
+    kind it decodes (int: int/sign/par; bool; str or list: len and elements) and of status ok, so heads that
+    do not apply (their output is untrained there) and slots of error states weigh nothing."""
+    lg = decoder(z)
+    sm = lambda k: lg[k].float().softmax(-1)                                    # noqa: E731
+    st, kind = sm("status"), sm("kind")                                         # (B, Vs), (B, S-1, 5)
+    p_int, p_bool, p_seq = kind[..., 1:2], kind[..., 2:3], kind[..., 3:5].sum(-1, keepdim=True)
+    vals = torch.cat([kind, sm("int") * p_int, sm("sign") * p_int, sm("par") * p_int, sm("bool") * p_bool,
+                      sm("len") * p_seq, (sm("elem") * p_seq[..., None]).flatten(-2)], -1)   # (B, S-1, Q)
+    vals = vals * st[:, :1, None]
+    head = torch.zeros_like(vals[:, :1])
+    head[..., :st.shape[-1]] = st[:, None]
+    return torch.cat([head, vals], 1)                                           # (B, S, Q)
+
+
 class StateMetric(nn.Module):
-    def __init__(self, dim: int, hidden: int, out: int, n_slots: int):
+    def __init__(self, dim: int, hidden: int, out: int, n_slots: int, decoded: float = 0.0,
+                 decoder: nn.Module | None = None):
         super().__init__()
         self.n_slots = n_slots
         self.g = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, out))
+        self.dec_w = None
+        if decoded:                               # softplus(dec_w) = decoded at the start
+            self.dec_w = nn.Parameter(torch.tensor(math.log(math.expm1(decoded))))
+            self._decoder = (decoder,)            # a tuple: the (frozen) decoder is not this module's child
 
     def slot_dist(self, za: Tensor, zb: Tensor) -> Tensor:
-        """za, zb (B, T, C) -> squared distances D (B, S) of the per-slot features (first S tokens)."""
+        """za, zb (B, T, C) -> squared distances D (B, S) of the per-slot features (first S tokens), plus
+        softplus(dec_w) ||q_a - q_b||^2 of the decoded distributions when the metric has them."""
         S = self.n_slots
-        return (self.g(za[:, :S]) - self.g(zb[:, :S])).pow(2).sum(-1)
+        d = (self.g(za[:, :S]) - self.g(zb[:, :S])).pow(2).sum(-1)
+        if self.dec_w is not None:
+            dec = self._decoder[0]
+            d = d + F.softplus(self.dec_w) * (decoded_probs(dec, za) - decoded_probs(dec, zb)).pow(2).sum(-1)
+        return d
 
     def forward(self, za: Tensor, zb: Tensor) -> Tensor:
         """(B,) mean over slots of p_s = 1 - exp(-D_s)."""
@@ -136,7 +170,8 @@ class FieldModel(nn.Module):
         self.fix = nn.Linear(dim, dim)                                           # correction, zero at start
         nn.init.zeros_(self.fix.weight)
         nn.init.zeros_(self.fix.bias)
-        self.metric = StateMetric(dim, cfg.metric_hidden, cfg.metric_dim, n_slots)
+        self.metric = StateMetric(dim, cfg.metric_hidden, cfg.metric_dim, n_slots, cfg.metric_decoded,
+                                  machine.decoder)
         self._tvec: Tensor | None = None
         self._y: Tensor | None = None
         machine.cond_norm.register_forward_pre_hook(self._add_time)
