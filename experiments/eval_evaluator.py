@@ -3,11 +3,13 @@
     python experiments/eval_evaluator.py                                   # shipped default, held-out file
     python experiments/eval_evaluator.py --checkpoint runs/ev/evaluator.pt --metrics runs/ev/metrics.csv
     python experiments/eval_evaluator.py --metrics runs/ev_small_h/metrics.csv:4100 runs/ft_b/metrics.csv:1200 \
-        runs/ft_c2/metrics.csv runs/ft_e/metrics.csv     # the shipped default's stages (experiments/train_shipped.sh)
+        runs/ft_c2/metrics.csv runs/ft_e/metrics.csv     # stages 1-5 of experiments/train_shipped.sh
+    python experiments/eval_evaluator.py --metrics runs/ft_f/metrics.csv runs/ft_g/metrics.csv \
+        --curves-out experiments/figures/evaluator_training_fg.png    # stages 6-7 (the shipped default)
 
 Runs `synth eval-evaluator` on datasets/heldout/small_runs.jsonl (make it with
 experiments/make_heldout_evaluator.py), writes the report to experiments/results/evaluator_heldout.json,
-and draws experiments/figures/evaluator_training.png (from a metrics.csv) and
+and draws experiments/figures/evaluator_training.png (from a metrics.csv; --curves-out) and
 experiments/figures/evaluator_per_op.png (one-op exact match per op, and per program length). Prints the
 goal check (one-op >= 0.99 overall and >= 0.97 for every op; 2-4-op rollouts >= 0.90).
 """
@@ -100,6 +102,8 @@ def main() -> None:
     ap.add_argument("--metrics", nargs="+", default=None, metavar="CSV[:LAST]",
                     help="metrics.csv of train-evaluator for the training curves; several: consecutive stages")
     ap.add_argument("--results", default=str(ROOT / "experiments" / "results" / "evaluator_heldout.json"))
+    ap.add_argument("--curves-out", default=str(FIG / "evaluator_training.png"),
+                    help="where the training curves of --metrics go")
     a = ap.parse_args()
     rep = run_eval(a.traces, a.checkpoint)
     FIG.mkdir(parents=True, exist_ok=True)
@@ -107,7 +111,7 @@ def main() -> None:
     Path(a.results).write_text(json.dumps(rep, indent=1) + "\n")
     plot_per_op(rep, FIG / "evaluator_per_op.png")
     if a.metrics:
-        plot_training(a.metrics, FIG / "evaluator_training.png")
+        plot_training(a.metrics, Path(a.curves_out))
     one = rep["one_op"]
     n1 = rep["counts"]["per_length"].get("1", 0)
     overall1 = rep["per_length"].get("1", 0.0)

@@ -3,11 +3,12 @@
 #
 #     bash experiments/train_shipped.sh          # all stages; a killed stage resumes when the script runs again
 #
-# Evaluator: about 3.1 CPU-hours in all (10100 steps of batch 64); field: about 25 CPU-minutes on top of it
-# (plus 85 + 30 for the two previous fields, whose learned metric it starts from).
+# Evaluator: about 4.3 CPU-hours in all (13600 steps of batch 64); field: about 30 CPU-minutes on top of it
+# (plus 85 + 30 + 27 + 31 for the previous fields, whose learned metric it starts from).
 # Stages 1-2 are the earlier default (run f) and its longer schedule; stages 3-5 are warm-started fine-tunes
 # that add the ALU's bilinear path, the decoder's residue heads, then a third transition layer and the
-# element pointer (README, "The evaluator"). Stages 1-4 predate those two, hence OLD.
+# element pointer (README, "The evaluator"); stages 6-7 continue run D on fresh data, the last with
+# teacher-forced one-step losses (run G, the shipped default). Stages 1-4 predate the layer and pointer, hence OLD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD=(model.trans_layers=2 model.elem_copy=false)
@@ -31,24 +32,43 @@ python -c "from synth.evaluator import export; export('runs/ft_c2/checkpoint.pt'
 #    ops drawn by (recent loss)^1.5
 synth train-evaluator --out runs/ft_e --steps 3000 init=runs/ft_c2/checkpoint.pt train.seed=8 \
     train.lr=0.0004 train.warmup=50 loss.adapt=1.5
-python -c "from synth.evaluator import export; export('runs/ft_e/checkpoint.pt', 'synth/pretrained/evaluator_small.pt', half=True)"
+python -c "from synth.evaluator import export; export('runs/ft_e/checkpoint.pt', 'runs/evaluator_d_shipped.pt', half=True)"
+# 6. run F: run D continued on fresh data (a warm restart of the learning rate)
+synth train-evaluator --out runs/ft_f --steps 2000 init=runs/evaluator_d_shipped.pt train.seed=9 \
+    train.lr=0.0003 train.warmup=50 loss.adapt=1.5
+python -c "from synth.evaluator import export; export('runs/ft_f/checkpoint.pt', 'runs/evaluator_F.pt', half=True)"
+# 7. run G: F continued with teacher-forced one-step losses from every true state (the shipped default)
+synth train-evaluator --out runs/ft_g --steps 1500 init=runs/ft_f/checkpoint.pt train.seed=10 \
+    train.lr=0.0003 train.warmup=50 loss.adapt=1.5 loss.teacher=true
+python -c "from synth.evaluator import export; export('runs/ft_g/checkpoint.pt', 'synth/pretrained/evaluator_small.pt', half=True)"
 
-# 6. the field. First the two previous defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
-#    on C2), each starting its learned metric from the one before; then the field on the shipped evaluator
-#    (a warm start of its transition)
+# 8. the field. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
+#    on C2), each starting its learned metric from the one before (fields before field_j had no decoded term
+#    in the metric, hence model.metric_decoded=0)
 [ -e data/field_small/manifest.json ] || synth generate-data --out data/field_small --count 400000 --seed 11
 python -c "from synth.evaluator import export; export('runs/ev_small_f/checkpoint.pt', 'runs/evaluator_f_shipped.pt', half=True)"
 synth train-field --evaluator runs/evaluator_f_shipped.pt --data data/field_small --out runs/field_f \
-    train.steps=1500 train.lr=0.0002 train.warmup=50 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4
+    train.steps=1500 train.lr=0.0002 train.warmup=50 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+    model.metric_decoded=0
 python -c "from synth.field.train import export; export('runs/field_f/checkpoint.pt', 'runs/field_f_shipped.pt')"
 #    (450 steps first, then continued on a 1000-step schedule: a mild warm restart of the learning rate)
 for n in 450 1000; do
     synth train-field --evaluator runs/evaluator_c2_shipped.pt --data data/field_small --out runs/field_g \
         train.steps=$n train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
-        train.eval_every=150 init_metric=runs/field_f_shipped.pt
+        train.eval_every=150 init_metric=runs/field_f_shipped.pt model.metric_decoded=0
 done
 python -c "from synth.field.train import export; export('runs/field_g/checkpoint.pt', 'runs/field_g_shipped.pt')"
-synth train-field --evaluator synth/pretrained/evaluator_small.pt --data data/field_small --out runs/field_i \
+#    Then one field per later evaluator (D: field_i, learned features only, model.metric_decoded=0; F: field_j;
+#    G: field_k, the shipped one), each warm-started from its evaluator's transition and from the metric before.
+synth train-field --evaluator runs/evaluator_d_shipped.pt --data data/field_small --out runs/field_i \
     train.steps=1000 train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
-    train.eval_every=250 init_metric=runs/field_g_shipped.pt
-python -c "from synth.field.train import export; export('runs/field_i/checkpoint.pt', 'synth/pretrained/field_small.pt')"
+    train.eval_every=250 init_metric=runs/field_g_shipped.pt model.metric_decoded=0
+python -c "from synth.field.train import export; export('runs/field_i/checkpoint.pt', 'runs/field_i_shipped.pt')"
+synth train-field --evaluator runs/evaluator_F.pt --data data/field_small --out runs/field_j \
+    train.steps=1000 train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+    train.eval_every=250 init_metric=runs/field_i_shipped.pt
+python -c "from synth.field.train import export; export('runs/field_j/checkpoint.pt', 'runs/field_j_shipped.pt')"
+synth train-field --evaluator synth/pretrained/evaluator_small.pt --data data/field_small --out runs/field_k \
+    train.steps=1000 train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+    train.eval_every=250 init_metric=runs/field_j_shipped.pt
+python -c "from synth.field.train import export; export('runs/field_k/checkpoint.pt', 'synth/pretrained/field_small.pt')"
