@@ -297,6 +297,8 @@ def test_shipped_field_runs_stack_programs(tmp_path, capsys):
     from synth.field import DEFAULT_FIELD
     if not DEFAULT_FIELD.exists():
         pytest.skip("no shipped field")
+    from synth.core.train import load_checkpoint
+    assert load_checkpoint(DEFAULT_FIELD)["meta"]["evaluator"] == "evaluator_small.pt"   # found beside it
     ok = lambda *stack: {"ok": True, "stack": list(stack)}                      # noqa: E731
     recs = [{"program": "dup", "input": [3], "result": ok(3, 3)},
             {"program": "swap", "input": [1, [2, 5]], "result": ok([2, 5], 1)},
