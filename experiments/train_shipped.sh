@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 OLD=(model.trans_layers=2 model.elem_copy=false)
 PLAIN=(model.alu_bilinear=0 "model.residues=[]" "${OLD[@]}")
 run() { synth train-evaluator train.warmup=100 train.lr=0.0015 "$@"; }
+field() { synth train-field --data data/field_small train.lr=0.0002 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 "$@"; }
 
 # 1. run f: from scratch (killed at 1700 then resumed on a shorter schedule, reproduced by stop_at)
 run --out runs/ev_small_f --steps 3000 train.stop_at=1700 "${PLAIN[@]}"
@@ -47,28 +48,23 @@ python -c "from synth.evaluator import export; export('runs/ft_g/checkpoint.pt',
 #    in the metric, hence model.metric_decoded=0)
 [ -e data/field_small/manifest.json ] || synth generate-data --out data/field_small --count 400000 --seed 11
 python -c "from synth.evaluator import export; export('runs/ev_small_f/checkpoint.pt', 'runs/evaluator_f_shipped.pt', half=True)"
-synth train-field --evaluator runs/evaluator_f_shipped.pt --data data/field_small --out runs/field_f \
-    train.steps=1500 train.lr=0.0002 train.warmup=50 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+field --evaluator runs/evaluator_f_shipped.pt --out runs/field_f train.steps=1500 train.warmup=50 \
     model.metric_decoded=0
 python -c "from synth.field.train import export; export('runs/field_f/checkpoint.pt', 'runs/field_f_shipped.pt')"
 #    (450 steps first, then continued on a 1000-step schedule: a mild warm restart of the learning rate)
 for n in 450 1000; do
-    synth train-field --evaluator runs/evaluator_c2_shipped.pt --data data/field_small --out runs/field_g \
-        train.steps=$n train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+    field --evaluator runs/evaluator_c2_shipped.pt --out runs/field_g train.steps=$n train.warmup=20 \
         train.eval_every=150 init_metric=runs/field_f_shipped.pt model.metric_decoded=0
 done
 python -c "from synth.field.train import export; export('runs/field_g/checkpoint.pt', 'runs/field_g_shipped.pt')"
 #    Then one field per later evaluator (D: field_i, learned features only, model.metric_decoded=0; F: field_j;
 #    G: field_k, the shipped one), each warm-started from its evaluator's transition and from the metric before.
-synth train-field --evaluator runs/evaluator_d_shipped.pt --data data/field_small --out runs/field_i \
-    train.steps=1000 train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+field --evaluator runs/evaluator_d_shipped.pt --out runs/field_i train.steps=1000 train.warmup=20 \
     train.eval_every=250 init_metric=runs/field_g_shipped.pt model.metric_decoded=0
 python -c "from synth.field.train import export; export('runs/field_i/checkpoint.pt', 'runs/field_i_shipped.pt')"
-synth train-field --evaluator runs/evaluator_F.pt --data data/field_small --out runs/field_j \
-    train.steps=1000 train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+field --evaluator runs/evaluator_F.pt --out runs/field_j train.steps=1000 train.warmup=20 \
     train.eval_every=250 init_metric=runs/field_i_shipped.pt
 python -c "from synth.field.train import export; export('runs/field_j/checkpoint.pt', 'runs/field_j_shipped.pt')"
-synth train-field --evaluator synth/pretrained/evaluator_small.pt --data data/field_small --out runs/field_k \
-    train.steps=1000 train.lr=0.0002 train.warmup=20 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 \
+field --evaluator synth/pretrained/evaluator_small.pt --out runs/field_k train.steps=1000 train.warmup=20 \
     train.eval_every=250 init_metric=runs/field_j_shipped.pt
 python -c "from synth.field.train import export; export('runs/field_k/checkpoint.pt', 'synth/pretrained/field_small.pt')"

@@ -293,8 +293,8 @@ class ALU(nn.Module):
 class ElemCopy(nn.Module):
     """A pointer for the new top value's elements: output element j attends (one head) over the input
     elements of s0 and s1, as T has processed them, and mixes in the attended ORIGINAL element latent with
-    a learned per-element gate: out_j = y_j + g_j (copy_j - y_j), g_j = w . y_j + b (linear, not squashed). sort, filter_*, reverse and concat only
-    rearrange elements; recomputing a value through T's residual stream blurs it (on held-out sort the
+    a learned per-element gate: out_j = y_j + g_j (copy_j - y_j), g_j = w . y_j + b (linear, not squashed).
+    sort, filter_*, reverse and concat only rearrange elements; recomputing a value through T's residual stream blurs it (on held-out sort the
     errors were an element written twice, or a neighbour's value), a copy keeps it exact.
     The gate starts at zero: added to a trained T it changes nothing at first (warm start with `init=`)."""
 

@@ -223,15 +223,16 @@ def metric_hits(field, cases: list[Case], zq: list, lv: int, seed: int, batch_si
     lat, hits = field.latent, []
     for s in range(0, len(cases), batch_size):
         chunk = range(s, min(s + batch_size, len(cases)))
-        cands, qs, sizes = [], [], []
+        cands, sizes = [], []
         for i in chunk:
             ds = distractors(cases[i], cases, rng, lv, field.profile)
             group = [_abstract(cases[i].final, lv)] + ds
             cands += group
-            qs += [zq[i]] * len(group)
             sizes.append(len(group))
-        zc = lat.encode_states(cands, lv)
-        d = field.metric(torch.stack(qs), zc).tolist()
+        m, rep = field.model.metric, torch.tensor(sizes, device=lat.device)
+        fq = [None if f is None else f.repeat_interleave(rep, 0)          # each query's features, once per candidate
+              for f in m.features(torch.stack([zq[i] for i in chunk]))]
+        d = m.share(m.dist(fq, m.features(lat.encode_states(cands, lv)))).tolist()
         pos = 0
         for k in sizes:
             g = d[pos:pos + k]

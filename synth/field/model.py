@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..core.paths import make_path
+from ..data.tokenizer import BOOL, INT, LIST, STR
 
 FIELD_PATHS = ("linear", "vp")
 TARGETS = {"linear": ("x1", "velocity"), "vp": ("x1", "eps")}
@@ -110,12 +111,12 @@ def decoded_probs(decoder: nn.Module, z: Tensor) -> Tensor:
     lg = decoder(z)
     sm = lambda k: lg[k].float().softmax(-1)                                    # noqa: E731
     st, kind = sm("status"), sm("kind")                                         # (B, Vs), (B, S-1, 5)
-    p_int, p_bool, p_seq = kind[..., 1:2], kind[..., 2:3], kind[..., 3:5].sum(-1, keepdim=True)
+    p_int, p_bool = kind[..., INT, None], kind[..., BOOL, None]
+    p_seq = kind[..., STR, None] + kind[..., LIST, None]
     vals = torch.cat([kind, sm("int") * p_int, sm("sign") * p_int, sm("par") * p_int, sm("bool") * p_bool,
                       sm("len") * p_seq, (sm("elem") * p_seq[..., None]).flatten(-2)], -1)   # (B, S-1, Q)
     vals = vals * st[:, :1, None]
-    head = torch.zeros_like(vals[:, :1])
-    head[..., :st.shape[-1]] = st[:, None]
+    head = F.pad(st, (0, vals.shape[-1] - st.shape[-1]))[:, None]              # (B, 1, Q)
     return torch.cat([head, vals], 1)                                           # (B, S, Q)
 
 
@@ -130,19 +131,31 @@ class StateMetric(nn.Module):
             self.dec_w = nn.Parameter(torch.tensor(math.log(math.expm1(decoded))))
             self._decoder = (decoder,)            # a tuple: the (frozen) decoder is not this module's child
 
-    def slot_dist(self, za: Tensor, zb: Tensor) -> Tensor:
-        """za, zb (B, T, C) -> squared distances D (B, S) of the per-slot features (first S tokens), plus
-        softplus(dec_w) ||q_a - q_b||^2 of the decoded distributions when the metric has them."""
-        S = self.n_slots
-        d = (self.g(za[:, :S]) - self.g(zb[:, :S])).pow(2).sum(-1)
+    def features(self, z: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Z (B, T, C) -> what the distance compares, per slot (first S tokens): g (B, S, out) and the
+        decoded distributions (B, S, Q), or None without them. Compute once per latent, compare many times."""
+        q = decoded_probs(self._decoder[0], z) if self.dec_w is not None else None
+        return self.g(z[:, :self.n_slots]), q
+
+    def dist(self, fa: tuple, fb: tuple) -> Tensor:
+        """Features of two aligned batches -> squared distances D (B, S): ||g_a - g_b||^2, plus
+        softplus(dec_w) ||q_a - q_b||^2 when the metric has the decoded term."""
+        d = (fa[0] - fb[0]).pow(2).sum(-1)
         if self.dec_w is not None:
-            dec = self._decoder[0]
-            d = d + F.softplus(self.dec_w) * (decoded_probs(dec, za) - decoded_probs(dec, zb)).pow(2).sum(-1)
+            d = d + F.softplus(self.dec_w) * (fa[1] - fb[1]).pow(2).sum(-1)
         return d
 
+    def slot_dist(self, za: Tensor, zb: Tensor) -> Tensor:
+        """za, zb (B, T, C) -> squared distances D (B, S) of the per-slot features."""
+        return self.dist(self.features(za), self.features(zb))
+
+    @staticmethod
+    def share(D: Tensor) -> Tensor:
+        """D (B, S) -> (B,) mean over slots of p_s = 1 - exp(-D_s)."""
+        return (-torch.expm1(-D)).mean(-1)
+
     def forward(self, za: Tensor, zb: Tensor) -> Tensor:
-        """(B,) mean over slots of p_s = 1 - exp(-D_s)."""
-        return (-torch.expm1(-self.slot_dist(za, zb))).mean(-1)
+        return self.share(self.slot_dist(za, zb))
 
 
 class OpCond(NamedTuple):

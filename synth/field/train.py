@@ -74,9 +74,8 @@ def slot_labels(fa: Tensor, sa: Tensor, fb: Tensor, sb: Tensor) -> Tensor:
     return torch.cat([(sa != sb)[:, None], diff], dim=1).float()
 
 
-def metric_bce(fm: FieldModel, za: Tensor, zb: Tensor, label: Tensor) -> Tensor:
-    """Per-slot BCE of p = 1 - exp(-D) against label (B, S); mean."""
-    D = fm.metric.slot_dist(za, zb)                                              # (B, S)
+def metric_bce(D: Tensor, label: Tensor) -> Tensor:
+    """Per-slot BCE of p = 1 - exp(-D) against label (B, S), D the metric's squared distances (B, S); mean."""
     log_p = torch.log(-torch.expm1(-D.clamp_min(1e-6)))                          # log(1 - exp(-D))
     return (-(label * log_p) + (1 - label) * D).mean()
 
@@ -134,10 +133,13 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
                  (lat.encode(batch["pert_feats"], batch["pert_status"]).detach(), batch["pert_feats"], batch["pert_status"]),
                  (Z[ar, j - 1], feats[ar, j - 1], status[ar, j - 1]),
                  (Z[perm, j[perm]], feats[perm, j[perm]], status[perm, j[perm]])]
-        mloss = sum(metric_bce(fm, anchor, zc, slot_labels(fj, sj, fc, sc)) for zc, fc, sc in cands) / len(cands)
+        m = fm.metric
+        fa = m.features(anchor)                                                          # once for all candidates
+        Ds = [m.dist(fa, m.features(zc)) for zc, _, _ in cands]                          # (B, S) each
+        mloss = sum(metric_bce(D, slot_labels(fj, sj, fc, sc)) for D, (_, fc, sc) in zip(Ds, cands)) / len(cands)
         total = total + w.metric * mloss
         with torch.no_grad():
-            d_same, d_pert = fm.metric(anchor, cands[0][0]), fm.metric(anchor, cands[1][0])
+            d_same, d_pert = m.share(Ds[0]), m.share(Ds[1])
             real = slot_labels(fj, sj, batch["pert_feats"], batch["pert_status"]).sum(1) > 0
             rank = ((d_same < d_pert) | ~real).float().mean()
         metrics.update(metric=mloss.detach(), metric_rank=rank)
