@@ -215,6 +215,37 @@ def test_elem_copy_starts_as_a_no_op_and_copies_input_elements(tiny_ckpt, tmp_pa
                       TrainEvaluatorConfig))
 
 
+def test_elem_set_starts_as_a_no_op_and_sums_over_real_elements(tiny_ckpt, tmp_path):
+    """The set module adds nothing on a warm start; its pool is a masked sum (padding adds nothing, order does
+    not matter) and its relations follow the elements when they are permuted."""
+    base = load_evaluator(tiny_ckpt)
+    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.elem_set=16")
+    model, *_ = build(cfg)
+    from synth.evaluator.train import warm_start
+    assert all(k.startswith("set.") for k in warm_start(model, str(tiny_ckpt)))
+    s = [State((), ((3, 1, 2),)), State((), ((5, -4), 7))]
+    z = base.encode(s)
+    ops = torch.tensor([model.ops.index("sum"), model.ops.index("sort")])
+    assert torch.allclose(model.transition(z, ops), base.model.transition(z, ops), atol=1e-6)
+    m = model.elem_mask(base.model.decoder.split(z)[1][:, 0])
+    assert m.shape == (2, model.E) and bool(((m >= 0) & (m <= 1)).all())
+    es, d = model.set, model.cfg.d_model
+    with torch.no_grad():
+        es.out_pool.weight.copy_(torch.eye(d)), es.out_rel.weight.copy_(torch.eye(d))
+    e, cond, mask = torch.randn(1, 3, d), torch.randn(1, d), torch.tensor([[1.0, 1.0, 0.0]])
+    pool, rel = es(e, mask, cond)
+    assert torch.allclose(pool[0], es.psi(e[0, :2]).sum(0), atol=1e-5)
+    e2 = e.clone()
+    e2[0, 2] += 5.0                                          # a padded element: changes nothing it pools
+    assert torch.allclose(es(e2, mask, cond)[0], pool, atol=1e-5)
+    p_pool, p_rel = es(e[:, [1, 0, 2]], mask, cond)          # swap the two real elements
+    assert torch.allclose(p_pool, pool, atol=1e-5) and torch.allclose(p_rel[0, :2], rel[0, [1, 0]], atol=1e-5)
+    assert train(cfg).step == 2
+    with pytest.raises(ValueError, match="elem_set"):
+        build(compose("train_evaluator", ["model=tiny", "model.elem_set=8", "model.elem_tokens=false"],
+                      TrainEvaluatorConfig))
+
+
 def test_alu_readout_starts_as_a_no_op_and_reads_decoded_values(tiny_ckpt, tmp_path):
     base = load_evaluator(tiny_ckpt)
     cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.alu_readout=true", "model.alu_bilinear=8")

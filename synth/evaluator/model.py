@@ -17,7 +17,8 @@ MLPs and a final norm. So a value has one latent wherever it sits, and moving it
 
 T knows each op's STACK EFFECT (its signature in dsl.ops) and learns its VALUES. A core Transformer,
 conditioned by adaptive layer norm on `op embedding + level embedding (+ the literal's latent for a push)`,
-reads all slots (plus slot embeddings, and the element latents of the top two slots when `elem_tokens`)
+reads all slots (plus slot embeddings, and the element latents of the top two slots when `elem_tokens`;
+with `elem_set`, s0's slot and element tokens first get a masked sum and pairwise relations of its elements)
 and writes Y: the new status latent and the new top value (and its elements, at the top slot's element
 positions); an optional wide MLP (`alu_hidden`) on the top operands refines both. Then the
 new stack is routed: for every output slot the op's routing table picks a source among Y's top value,
@@ -64,6 +65,8 @@ class EvaluatorConfig:
                                   #   the fixed sin/cos features of every value (see LatentMachine.readout)
     elem_copy: bool = False       # with elem_tokens: the new top value's elements may COPY input element
                                   #   latents (a pointer over the elements of s0 and s1, see ElemCopy)
+    elem_set: int = 0             # > 0 (hidden width), with elem_tokens: set operations over the top value's
+                                  #   elements before T, a masked sum pool and pairwise relations (see ElemSet)
     value_probe: float = 0.0      # > 0: loss weight of a linear probe reading int values (v/8) off the
                                   #   latents (slot and element): puts a number line in the latent space
     residues: list = field(default_factory=list)   # moduli m: D also predicts int values mod m, and the
@@ -85,6 +88,8 @@ class EvaluatorConfig:
             raise ValueError(f"residues must be distinct moduli >= 2, got {list(self.residues)}")
         if self.elem_copy and not self.elem_tokens:
             raise ValueError("elem_copy needs elem_tokens (it copies element latents)")
+        if self.elem_set < 0 or (self.elem_set and not self.elem_tokens):
+            raise ValueError("elem_set must be >= 0, and > 0 needs elem_tokens (it reads element latents)")
 
 
 READOUT = 19                          # features per operand of LatentMachine.readout: _numeric's 18 + "no value"
@@ -313,6 +318,36 @@ class ElemCopy(nn.Module):
         return y_out + self.gate(y_out) * (copy - y_out)
 
 
+class ElemSet(nn.Module):
+    """Set operations over the elements of the top value s0, which attention only approximates; their
+    results are added to T's input tokens (s0's slot token and its element tokens) before T:
+      pool   P = sum_j m_j psi(e_j): a masked SUM (DeepSets). Attention averages over whatever it attends
+             to; a sum of element features (e.g. of the number line v / 64) is exact and linear (`sum`).
+      rel    R_i = sum_j m_j phi(A e_i + B e_j + W cond): pairwise relations (a relation network), e.g. how
+             many elements are smaller than e_i: the rank that `sort`'s pointer needs.
+    m_j = 1 - P(element j is padding), read from the frozen decoder (no gradient), so padding adds nothing.
+    Both outputs pass a zero-initialised map: added to a trained T it changes nothing at first."""
+
+    def __init__(self, d: int, hidden: int):
+        super().__init__()
+        self.psi = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, d))
+        self.norm = nn.LayerNorm(d)
+        self.a, self.b, self.c = nn.Linear(d, hidden), nn.Linear(d, hidden, bias=False), nn.Linear(d, hidden, bias=False)
+        self.phi = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, d))
+        self.out_pool, self.out_rel = nn.Linear(d, d), nn.Linear(d, d)
+        for lin in (self.out_pool, self.out_rel):
+            nn.init.zeros_(lin.weight)
+            nn.init.zeros_(lin.bias)
+
+    def forward(self, e: Tensor, m: Tensor, cond: Tensor) -> tuple[Tensor, Tensor]:
+        # e (B, E, C) element latents of s0, m (B, E) in [0, 1], cond (B, C) -> (B, C), (B, E, C)
+        pool = (m[..., None] * self.psi(e)).sum(1)                                 # (B, C)
+        en = self.norm(e)
+        h = self.a(en)[:, :, None] + self.b(en)[:, None] + self.c(cond)[:, None, None]   # (B, E_i, E_j, H)
+        rel = (m[:, None, :, None] * self.phi(h)).sum(2)                           # (B, E, C)
+        return self.out_pool(pool), self.out_rel(rel)
+
+
 def routing_table(ops: tuple, n_consts: int, depth: int) -> Tensor:
     """(n_ops + 1, depth, n_src) one-hot: for op k (the last is PUSH) and output stack slot i (top first),
     the source of its latent. Sources: 0 = Y's top value, 1..depth = old stack slots (top first),
@@ -373,6 +408,7 @@ class LatentMachine(nn.Module):
         self.alu = (ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear, 3 * READOUT if cfg.alu_readout else 0)
                     if cfg.alu_hidden else None)
         self.copy = ElemCopy(d) if cfg.elem_copy else None
+        self.set = ElemSet(d, cfg.elem_set) if cfg.elem_set else None
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
         self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens, cfg.value_probe,
@@ -410,7 +446,12 @@ class LatentMachine(nn.Module):
         cond = self.cond_norm(cond)
         x = zs + self.slot
         if E:
-            x = torch.cat([x, (ze[:, nc:nc + 2] + self.elem_slot).flatten(1, 2)], dim=1)   # (B, S + 2E, C)
+            xe = ze[:, nc:nc + 2] + self.elem_slot                             # (B, 2, E, C)
+            if self.set is not None:
+                d_top, d_el = self.set(ze[:, nc], self.elem_mask(ze[:, nc]), cond)
+                x = torch.cat([x[:, :1 + nc], x[:, 1 + nc:2 + nc] + d_top[:, None], x[:, 2 + nc:]], dim=1)
+                xe = torch.cat([xe[:, :1] + d_el[:, None], xe[:, 1:]], dim=1)
+            x = torch.cat([x, xe.flatten(1, 2)], dim=1)                        # (B, S + 2E, C)
         y = self.trans(x, cond=cond)
         top, status = y[:, 1 + nc:2 + nc], y[:, :1]                            # (B, 1, C) each
         if self.alu is not None:
@@ -435,6 +476,13 @@ class LatentMachine(nn.Module):
                          dim=1)                                                # (B, n_src, E, C)
         new_e = torch.cat([ze[:, :nc], torch.einsum("bds,bsec->bdec", route, esrc)], dim=1)
         return self._join(new_s, new_e)
+
+    def elem_mask(self, e: Tensor) -> Tensor:
+        """Element latents (..., E, C) -> (..., E): 1 - the decoder's probability that each is padding
+        (no gradient)."""
+        with torch.no_grad():
+            p = torch.softmax(self.decoder.elems(None, e).float(), -1)         # (..., E, Ve)
+            return (1 - p[..., self.tok.E_PAD]).to(e.dtype)
 
     def readout(self, z: Tensor) -> Tensor:
         """Value-slot latents (..., C) -> (..., READOUT) number features of what they hold, as the decoder
