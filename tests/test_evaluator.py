@@ -246,6 +246,34 @@ def test_elem_set_starts_as_a_no_op_and_sums_over_real_elements(tiny_ckpt, tmp_p
                       TrainEvaluatorConfig))
 
 
+def test_elem_fold_starts_as_a_no_op_and_folds_real_elements_in_order(tiny_ckpt, tmp_path):
+    base = load_evaluator(tiny_ckpt)
+    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.elem_fold=8")
+    model, *_ = build(cfg)
+    from synth.evaluator.train import warm_start
+    assert all(k.startswith("fold.") for k in warm_start(model, str(tiny_ckpt)))
+    z = base.encode([State((), ((3, 1, 2),)), State((), ((5, -4), 7))])
+    ops = torch.tensor([model.ops.index("sum"), model.ops.index("len")])
+    assert torch.allclose(model.transition(z, ops), base.model.transition(z, ops), atol=1e-6)
+    fd, d = model.fold, model.cfg.d_model
+    with torch.no_grad():
+        torch.nn.init.normal_(fd.o.weight, std=0.3), fd.out.weight.copy_(torch.eye(d))
+    e, cond, mask = torch.randn(1, 3, d), torch.randn(1, d), torch.tensor([[1.0, 1.0, 0.0]])
+    acc = fd.init(cond)
+    for j in range(2):                                       # the fold by hand over the two real elements
+        u = fd.norm(torch.cat([acc, e[:, j]], -1))
+        acc = acc + fd.o(fd.a(u) * fd.b(u))
+    assert torch.allclose(fd(e, mask, cond), acc, atol=1e-5)
+    e2 = e.clone()
+    e2[0, 2] += 5.0                                          # padding changes nothing; order does
+    assert torch.allclose(fd(e2, mask, cond), acc, atol=1e-5)
+    assert not torch.allclose(fd(e[:, [1, 0, 2]], mask, cond), acc, atol=1e-3)
+    assert train(cfg).step == 2
+    with pytest.raises(ValueError, match="elem_fold"):
+        build(compose("train_evaluator", ["model=tiny", "model.elem_fold=8", "model.elem_tokens=false"],
+                      TrainEvaluatorConfig))
+
+
 def test_alu_readout_starts_as_a_no_op_and_reads_decoded_values(tiny_ckpt, tmp_path):
     base = load_evaluator(tiny_ckpt)
     cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.alu_readout=true", "model.alu_bilinear=8")

@@ -20,7 +20,8 @@ conditioned by adaptive layer norm on `op embedding + level embedding (+ the lit
 reads all slots (plus slot embeddings, and the element latents of the top two slots when `elem_tokens`;
 with `elem_set`, s0's slot and element tokens first get a masked sum and pairwise relations of its elements)
 and writes Y: the new status latent and the new top value (and its elements, at the top slot's element
-positions); an optional wide MLP (`alu_hidden`) on the top operands refines both. Then the
+positions); with `elem_fold` a bilinear fold over s0's elements adds to the new top value, and an optional
+wide MLP (`alu_hidden`) on the top operands refines both. Then the
 new stack is routed: for every output slot the op's routing table picks a source among Y's top value,
 the old stack slots, the constants (c0..), the empty-slot latent and a pushed literal's latent. Stack ops
 (dup, swap, over, rot, drop) only move latents; `cK` copies a constant; every other op (one output)
@@ -67,6 +68,8 @@ class EvaluatorConfig:
                                   #   latents (a pointer over the elements of s0 and s1, see ElemCopy)
     elem_set: int = 0             # > 0 (hidden width), with elem_tokens: set operations over the top value's
                                   #   elements before T, a masked sum pool and pairwise relations (see ElemSet)
+    elem_fold: int = 0            # > 0 (rank), with elem_tokens: a bilinear fold over the top value's elements,
+                                  #   one element at a time, into the new top value (see ElemFold)
     value_probe: float = 0.0      # > 0: loss weight of a linear probe reading int values (v/8) off the
                                   #   latents (slot and element): puts a number line in the latent space
     residues: list = field(default_factory=list)   # moduli m: D also predicts int values mod m, and the
@@ -90,6 +93,8 @@ class EvaluatorConfig:
             raise ValueError("elem_copy needs elem_tokens (it copies element latents)")
         if self.elem_set < 0 or (self.elem_set and not self.elem_tokens):
             raise ValueError("elem_set must be >= 0, and > 0 needs elem_tokens (it reads element latents)")
+        if self.elem_fold < 0 or (self.elem_fold and not self.elem_tokens):
+            raise ValueError("elem_fold must be >= 0, and > 0 needs elem_tokens (it reads element latents)")
 
 
 READOUT = 19                          # features per operand of LatentMachine.readout: _numeric's 18 + "no value"
@@ -348,6 +353,33 @@ class ElemSet(nn.Module):
         return self.out_pool(pool), self.out_rel(rel)
 
 
+class ElemFold(nn.Module):
+    """A left fold over the elements of the top value s0: acc_0 = W_0 cond, then for each element j
+    acc_{j+1} = acc_j + m_j W_o((W_a u) * (W_b u)), u = LN([acc_j, e_j]), m_j = P(element j is not padding).
+    The bilinear step can rotate the periodic number features of acc by those of e_j (angle addition: how
+    the ALU adds two ints), so a fold can carry a running sum; an average over elements (attention,
+    ElemSet's pool) cannot. The result is added to T's new top value; zero-initialised W_o: a no-op at first."""
+
+    def __init__(self, d: int, rank: int):
+        super().__init__()
+        self.init = nn.Linear(d, d)
+        self.norm = nn.LayerNorm(2 * d)
+        self.a, self.b = nn.Linear(2 * d, rank), nn.Linear(2 * d, rank)
+        self.o = nn.Linear(rank, d)
+        self.out = nn.Linear(d, d)
+        for lin in (self.o, self.out):
+            nn.init.zeros_(lin.weight)
+            nn.init.zeros_(lin.bias)
+
+    def forward(self, e: Tensor, m: Tensor, cond: Tensor) -> Tensor:
+        # e (B, E, C) element latents of s0, m (B, E) in [0, 1], cond (B, C) -> (B, C)
+        acc = self.init(cond)
+        for j in range(e.shape[1]):
+            u = self.norm(torch.cat([acc, e[:, j]], -1))                       # (B, 2C)
+            acc = acc + m[:, j, None] * self.o(self.a(u) * self.b(u))
+        return self.out(acc)
+
+
 def routing_table(ops: tuple, n_consts: int, depth: int) -> Tensor:
     """(n_ops + 1, depth, n_src) one-hot: for op k (the last is PUSH) and output stack slot i (top first),
     the source of its latent. Sources: 0 = Y's top value, 1..depth = old stack slots (top first),
@@ -409,6 +441,7 @@ class LatentMachine(nn.Module):
                     if cfg.alu_hidden else None)
         self.copy = ElemCopy(d) if cfg.elem_copy else None
         self.set = ElemSet(d, cfg.elem_set) if cfg.elem_set else None
+        self.fold = ElemFold(d, cfg.elem_fold) if cfg.elem_fold else None
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
         self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens, cfg.value_probe,
@@ -454,6 +487,8 @@ class LatentMachine(nn.Module):
             x = torch.cat([x, xe.flatten(1, 2)], dim=1)                        # (B, S + 2E, C)
         y = self.trans(x, cond=cond)
         top, status = y[:, 1 + nc:2 + nc], y[:, :1]                            # (B, 1, C) each
+        if self.fold is not None:
+            top = top + self.fold(ze[:, nc], self.elem_mask(ze[:, nc]), cond)[:, None]
         if self.alu is not None:
             a = torch.cat([top[:, 0], status[:, 0], zs[:, 1 + nc:4 + nc].flatten(1), cond], dim=-1)  # (B, 6C)
             r = self.readout(zs[:, 1 + nc:4 + nc]).flatten(1) if self.cfg.alu_readout else None   # (B, 3R)
