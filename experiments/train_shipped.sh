@@ -3,12 +3,12 @@
 #
 #     bash experiments/train_shipped.sh          # all stages; a killed stage resumes when the script runs again
 #
-# Evaluator: about 4.3 CPU-hours in all (13600 steps of batch 64); field: about 30 CPU-minutes on top of it
-# (plus 85 + 30 + 27 + 31 for the previous fields, whose learned metric it starts from).
+# Evaluator: about 5 CPU-hours in all (15600 steps of batch 64); field: about 30 CPU-minutes on top of it
+# (plus 85 + 30 + 27 + 31 + 30 for the previous fields, whose learned metric it starts from).
 # Stages 1-2 are the earlier default (run f) and its longer schedule; stages 3-5 are warm-started fine-tunes
 # that add the ALU's bilinear path, the decoder's residue heads, then a third transition layer and the
-# element pointer (README, "The evaluator"); stages 6-7 continue run D on fresh data, the last with
-# teacher-forced one-step losses (run G, the shipped default). Stages 1-4 predate the layer and pointer, hence OLD.
+# element pointer (README, "The evaluator"); stages 6-8 continue run D on fresh data (run G with teacher-forced
+# one-step losses; run H, plain, the shipped default). Stages 1-4 predate the layer and pointer, hence OLD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD=(model.trans_layers=2 model.elem_copy=false)
@@ -38,12 +38,17 @@ python -c "from synth.evaluator import export; export('runs/ft_e/checkpoint.pt',
 synth train-evaluator --out runs/ft_f --steps 2000 init=runs/evaluator_d_shipped.pt train.seed=9 \
     train.lr=0.0003 train.warmup=50 loss.adapt=1.5
 python -c "from synth.evaluator import export; export('runs/ft_f/checkpoint.pt', 'runs/evaluator_F.pt', half=True)"
-# 7. run G: F continued with teacher-forced one-step losses from every true state (the shipped default)
+# 7. run G: F continued with teacher-forced one-step losses from every true state
 synth train-evaluator --out runs/ft_g --steps 1500 init=runs/ft_f/checkpoint.pt train.seed=10 \
     train.lr=0.0003 train.warmup=50 loss.adapt=1.5 loss.teacher=true
-python -c "from synth.evaluator import export; export('runs/ft_g/checkpoint.pt', 'synth/pretrained/evaluator_small.pt', half=True)"
+python -c "from synth.evaluator import export; export('runs/ft_g/checkpoint.pt', 'runs/evaluator_G.pt', half=True)"
+# 8. run H: G continued on fresh data (the shipped default; 2000 steps, about 40 CPU-minutes). Its side arm
+#    S (the same + model.elem_set=128, runs/ft_h) was no better: experiments/results/evaluator_ablation4.md
+synth train-evaluator --out runs/ft_hc --steps 2000 init=runs/evaluator_G.pt train.seed=12 \
+    train.lr=0.0004 train.warmup=50 loss.adapt=1.5
+python -c "from synth.evaluator import export; export('runs/ft_hc/checkpoint.pt', 'synth/pretrained/evaluator_small.pt', half=True)"
 
-# 8. the field. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
+# 9. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
 #    on C2), each starting its learned metric from the one before (fields before field_j had no decoded term
 #    in the metric, hence model.metric_decoded=0)
 [ -e data/field_small/manifest.json ] || synth generate-data --out data/field_small --count 400000 --seed 11
@@ -58,13 +63,20 @@ for n in 450 1000; do
 done
 python -c "from synth.field.train import export; export('runs/field_g/checkpoint.pt', 'runs/field_g_shipped.pt')"
 #    Then one field per later evaluator (D: field_i, learned features only, model.metric_decoded=0; F: field_j;
-#    G: field_k, the shipped one), each warm-started from its evaluator's transition and from the metric before.
+#    G: field_k), each warm-started from its evaluator's transition and from the metric before.
 field --evaluator runs/evaluator_d_shipped.pt --out runs/field_i train.steps=1000 train.warmup=20 \
     train.eval_every=250 init_metric=runs/field_g_shipped.pt model.metric_decoded=0
 python -c "from synth.field.train import export; export('runs/field_i/checkpoint.pt', 'runs/field_i_shipped.pt')"
 field --evaluator runs/evaluator_F.pt --out runs/field_j train.steps=1000 train.warmup=20 \
     train.eval_every=250 init_metric=runs/field_i_shipped.pt
 python -c "from synth.field.train import export; export('runs/field_j/checkpoint.pt', 'runs/field_j_shipped.pt')"
-field --evaluator synth/pretrained/evaluator_small.pt --out runs/field_k train.steps=1000 train.warmup=20 \
+field --evaluator runs/evaluator_G.pt --out runs/field_k train.steps=1000 train.warmup=20 \
     train.eval_every=250 init_metric=runs/field_j_shipped.pt
-python -c "from synth.field.train import export; export('runs/field_k/checkpoint.pt', 'synth/pretrained/field_small.pt')"
+python -c "from synth.field.train import export; export('runs/field_k/checkpoint.pt', 'runs/field_k_shipped.pt')"
+#    The shipped field (field_m8, on H): most flow-matching samples at t = 0 (loss.t0_p=0.8), where a 1-step
+#    Euler solve reads the field (training at t > 0 shares the weights and cost 4-op accuracy: README, "The
+#    field"), 4-op rollouts in the roll loss with the decoder's cross-entropy at full weight; 600 steps.
+field --evaluator synth/pretrained/evaluator_small.pt --out runs/field_m8 train.steps=600 train.warmup=20 \
+    train.lr=0.0001 train.eval_every=0 init_metric=runs/field_k_shipped.pt data.gen.steps=4 loss.roll=2.0 \
+    loss.roll_batch=64 loss.roll_steps_max=1 loss.t0_p=0.8 loss.dec=1.0
+python -c "from synth.field.train import export; export('runs/field_m8/checkpoint.pt', 'synth/pretrained/field_small.pt')"
