@@ -188,18 +188,33 @@ def test_warm_start_adds_a_bilinear_alu_as_a_no_op(tiny_ckpt, tmp_path):
         warm_start(build(wide)[0], str(tiny_ckpt))
 
 
+def _added_as_no_op(tiny_ckpt, tmp_path, options: list, prefixes: tuple, states: list, ops: list):
+    """Build the tiny model with `options`, warm-started from tiny_ckpt: only parameters under `prefixes` are
+    new, and the transition of `states` by `ops` is exactly the base model's. -> (cfg, model, Z of states)."""
+    from synth.evaluator.train import warm_start
+    base = load_evaluator(tiny_ckpt)
+    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", *options)
+    model, *_ = build(cfg)
+    missing = warm_start(model, str(tiny_ckpt))
+    assert missing and all(k.startswith(prefixes) for k in missing), missing
+    z = base.encode(states)
+    ids = torch.tensor([model.ops.index(o) for o in ops])
+    assert torch.allclose(model.transition(z, ids), base.model.transition(z, ids), atol=1e-6)
+    return cfg, model, z
+
+
+def _rejected(match: str, *options: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        build(compose("train_evaluator", ["model=tiny", *options], TrainEvaluatorConfig))
+
+
+LISTS = [State((), ((3, 1, 2),)), State((), ((5, -4), 7))]
+
+
 def test_elem_copy_starts_as_a_no_op_and_copies_input_elements(tiny_ckpt, tmp_path):
     """The element pointer adds nothing on a warm start; with its gate open and a sharp pointer, the new
     top's elements are exactly the pointed-at input element latents."""
-    base = load_evaluator(tiny_ckpt)
-    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.elem_copy=true")
-    model, *_ = build(cfg)
-    from synth.evaluator.train import warm_start
-    assert all(k.startswith("copy.") for k in warm_start(model, str(tiny_ckpt)))
-    s = [State((), ((3, 1, 2),)), State((), ((5, 4), (9,)))]
-    z = base.encode(s)
-    assert torch.allclose(model.transition(z, torch.tensor([model.ops.index("sort")] * 2)),
-                          base.model.transition(z, torch.tensor([model.ops.index("sort")] * 2)), atol=1e-6)
+    cfg, model, _ = _added_as_no_op(tiny_ckpt, tmp_path, ["model.elem_copy=true"], ("copy.",), LISTS, ["sort"] * 2)
     cp = model.copy
     y_out, y_in, z_in = torch.randn(2, 3, model.cfg.d_model), torch.randn(2, 6, model.cfg.d_model), torch.randn(2, 6, model.cfg.d_model)
     with torch.no_grad():
@@ -210,24 +225,14 @@ def test_elem_copy_starts_as_a_no_op_and_copies_input_elements(tiny_ckpt, tmp_pa
     out = cp(y_out, y_in, z_in)
     assert torch.allclose(out, z_in[:, 4:5].expand_as(out), atol=1e-5)
     assert train(cfg).step == 2
-    with pytest.raises(ValueError, match="elem_tokens"):
-        build(compose("train_evaluator", ["model=tiny", "model.elem_copy=true", "model.elem_tokens=false"],
-                      TrainEvaluatorConfig))
+    _rejected("elem_tokens", "model.elem_copy=true", "model.elem_tokens=false")
 
 
 def test_elem_set_starts_as_a_no_op_and_sums_over_real_elements(tiny_ckpt, tmp_path):
     """The set module adds nothing on a warm start; its pool is a masked sum (padding adds nothing, order does
     not matter) and its relations follow the elements when they are permuted."""
-    base = load_evaluator(tiny_ckpt)
-    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.elem_set=16")
-    model, *_ = build(cfg)
-    from synth.evaluator.train import warm_start
-    assert all(k.startswith("set.") for k in warm_start(model, str(tiny_ckpt)))
-    s = [State((), ((3, 1, 2),)), State((), ((5, -4), 7))]
-    z = base.encode(s)
-    ops = torch.tensor([model.ops.index("sum"), model.ops.index("sort")])
-    assert torch.allclose(model.transition(z, ops), base.model.transition(z, ops), atol=1e-6)
-    m = model.elem_mask(base.model.decoder.split(z)[1][:, 0])
+    cfg, model, z = _added_as_no_op(tiny_ckpt, tmp_path, ["model.elem_set=16"], ("set.",), LISTS, ["sum", "sort"])
+    m = model.elem_mask(model.decoder.split(z)[1][:, 0])
     assert m.shape == (2, model.E) and bool(((m >= 0) & (m <= 1)).all())
     es, d = model.set, model.cfg.d_model
     with torch.no_grad():
@@ -241,20 +246,11 @@ def test_elem_set_starts_as_a_no_op_and_sums_over_real_elements(tiny_ckpt, tmp_p
     p_pool, p_rel = es(e[:, [1, 0, 2]], mask, cond)          # swap the two real elements
     assert torch.allclose(p_pool, pool, atol=1e-5) and torch.allclose(p_rel[0, :2], rel[0, [1, 0]], atol=1e-5)
     assert train(cfg).step == 2
-    with pytest.raises(ValueError, match="elem_set"):
-        build(compose("train_evaluator", ["model=tiny", "model.elem_set=8", "model.elem_tokens=false"],
-                      TrainEvaluatorConfig))
+    _rejected("elem_set", "model.elem_set=8", "model.elem_tokens=false")
 
 
 def test_elem_fold_starts_as_a_no_op_and_folds_real_elements_in_order(tiny_ckpt, tmp_path):
-    base = load_evaluator(tiny_ckpt)
-    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.elem_fold=8")
-    model, *_ = build(cfg)
-    from synth.evaluator.train import warm_start
-    assert all(k.startswith("fold.") for k in warm_start(model, str(tiny_ckpt)))
-    z = base.encode([State((), ((3, 1, 2),)), State((), ((5, -4), 7))])
-    ops = torch.tensor([model.ops.index("sum"), model.ops.index("len")])
-    assert torch.allclose(model.transition(z, ops), base.model.transition(z, ops), atol=1e-6)
+    cfg, model, _ = _added_as_no_op(tiny_ckpt, tmp_path, ["model.elem_fold=8"], ("fold.",), LISTS, ["sum", "len"])
     fd, d = model.fold, model.cfg.d_model
     with torch.no_grad():
         torch.nn.init.normal_(fd.o.weight, std=0.3), fd.out.weight.copy_(torch.eye(d))
@@ -269,31 +265,19 @@ def test_elem_fold_starts_as_a_no_op_and_folds_real_elements_in_order(tiny_ckpt,
     assert torch.allclose(fd(e2, mask, cond), acc, atol=1e-5)
     assert not torch.allclose(fd(e[:, [1, 0, 2]], mask, cond), acc, atol=1e-3)
     assert train(cfg).step == 2
-    with pytest.raises(ValueError, match="elem_fold"):
-        build(compose("train_evaluator", ["model=tiny", "model.elem_fold=8", "model.elem_tokens=false"],
-                      TrainEvaluatorConfig))
+    _rejected("elem_fold", "model.elem_fold=8", "model.elem_tokens=false")
 
 
 def test_alu_readout_starts_as_a_no_op_and_reads_decoded_values(tiny_ckpt, tmp_path):
-    base = load_evaluator(tiny_ckpt)
-    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.alu_readout=true", "model.alu_bilinear=8")
-    model, *_ = build(cfg)
-    from synth.evaluator.train import warm_start
-    missing = warm_start(model, str(tiny_ckpt))
-    assert missing and all(k.startswith(("alu.rd.", "alu.bil.")) for k in missing), missing
-    s = [State((2,), (3, 4)), State((), (-7, 5))]
-    z = base.encode(s)
-    ops = torch.tensor([model.ops.index("add"), model.ops.index("sub")])
-    assert torch.allclose(model.transition(z, ops), base.model.transition(z, ops), atol=1e-6)
+    cfg, model, z = _added_as_no_op(tiny_ckpt, tmp_path, ["model.alu_readout=true", "model.alu_bilinear=8"],
+                                    ("alu.rd.", "alu.bil."), [State((2,), (3, 4)), State((), (-7, 5))], ["add", "sub"])
     r = model.readout(z[:, 2:4])                             # (B, 2, 19): s0, s1 of each state
     p = torch.softmax(model.decode(z)["int"][:, 1:3], -1)    # the decoder's belief about the same slots
     vals = torch.arange(model.tok.n_int) + model.profile.int_min
     mean = (p[..., :model.tok.n_int] * vals / 64).sum(-1)    # feature 0 is v / 64 for `small`/`tiny`
     assert r.shape == (2, 2, 19) and torch.allclose(r[..., 0], mean, atol=1e-5)
     assert train(cfg).step == 2
-    with pytest.raises(ValueError, match="alu_readout needs"):
-        build(compose("train_evaluator", ["model=tiny", "model.alu_readout=true", "model.alu_hidden=0"],
-                      TrainEvaluatorConfig))
+    _rejected("alu_readout needs", "model.alu_readout=true", "model.alu_hidden=0")
 
 
 def test_residue_heads_pin_the_int_logits(tiny_ckpt, tmp_path):
