@@ -359,8 +359,8 @@ class ElemFold(nn.Module):
     acc_{j+1} = acc_j + m_j W_o((W_a u) * (W_b u)), u = LN([acc_j, e_j]), m_j = P(element j is not padding).
     The bilinear step can rotate the periodic number features of acc by those of e_j (angle addition: how
     the ALU adds two ints), so a fold can carry a running sum; an average over elements (attention,
-    ElemSet's pool) cannot. The result is added to T's new top value; W_o and the output map start at zero: a
-    no-op at first. Measured (README, "The evaluator"): `sum` unmoved after 2000 steps; not shipped."""
+    ElemSet's pool) cannot. The result is added to T's new top value through a zero-initialised map: a no-op
+    at first. Measured (README, "The evaluator"): `sum` unmoved after 2000 steps; not shipped."""
 
     def __init__(self, d: int, rank: int):
         super().__init__()
@@ -368,10 +368,9 @@ class ElemFold(nn.Module):
         self.norm = nn.LayerNorm(2 * d)
         self.a, self.b = nn.Linear(2 * d, rank), nn.Linear(2 * d, rank)
         self.o = nn.Linear(rank, d)
-        self.out = nn.Linear(d, d)
-        for lin in (self.o, self.out):
-            nn.init.zeros_(lin.weight)
-            nn.init.zeros_(lin.bias)
+        self.out = nn.Linear(d, d)                  # only the output map starts at zero (W_o at zero too
+        nn.init.zeros_(self.out.weight)             #   would leave both without a gradient at first)
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, e: Tensor, m: Tensor, cond: Tensor) -> Tensor:
         # e (B, E, C) element latents of s0, m (B, E) in [0, 1], cond (B, C) -> (B, C)
