@@ -10,7 +10,7 @@ Each arm trains ONE part of a copy of the shipped evaluator (all else frozen) on
   t_last  the last transition layer of T
 then measures `sum` one-op exact match on the held-out records and on fresh lists of 2 ints from -30..30 (sum in
 range). If only `fold` learns, the architecture was the limit; if all do, the training signal was.
-Prints a markdown table and writes experiments/results/probe_sum.md.
+Prints a markdown table and writes it to experiments/results/probe_sum.md (probe_sum_generator.md).
 """
 from __future__ import annotations
 
@@ -59,8 +59,9 @@ def main() -> None:
     ap.add_argument("--data", default="uniform", choices=["uniform", "generator"],
                     help="uniform: lists of uniform ints (as held out); generator: the training generator's sums")
     ap.add_argument("--arms", nargs="+", default=list(PARTS), choices=list(PARTS))
-    ap.add_argument("--out", default=str(ROOT / "experiments" / "results" / "probe_sum.md"))
+    ap.add_argument("--out", help="default experiments/results/probe_sum.md (probe_sum_generator.md for --data generator)")
     a = ap.parse_args()
+    out = a.out or ROOT / "experiments" / "results" / ("probe_sum.md" if a.data == "uniform" else "probe_sum_generator.md")
     torch.set_num_threads(1)
     fix = lambda v: tuple(fix(x) for x in v) if isinstance(v, list) else v           # noqa: E731
     recs = [json.loads(x) for x in open(ROOT / "datasets" / "heldout" / "small_runs.jsonl")]
@@ -106,7 +107,7 @@ def main() -> None:
     text = "\n".join([f"| arm: trained on `sum` only ({a.data} lists) | held-out `sum` (one op) | 2 ints from -30..30 |",
                       "|---|---|---|"] + [f"| {n} | {h:.3f} | {p:.3f} |" for n, h, p in rows])
     print(text)
-    Path(a.out).write_text(text + "\n")
+    Path(out).write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,14 @@ python -c "from synth.evaluator import export; export('runs/ft_g/checkpoint.pt',
 synth train-evaluator --out runs/ft_hc --steps 2000 init=runs/evaluator_G.pt train.seed=12 \
     train.lr=0.0004 train.warmup=50 loss.adapt=1.5
 python -c "from synth.evaluator import export; export('runs/ft_hc/checkpoint.pt', 'synth/pretrained/evaluator_small.pt', half=True)"
+#    Side arms, not shipped (README, "The evaluator"; evaluator_ablation4.md and evaluator_ablation5.md):
+#    synth train-evaluator --out runs/ft_h --steps 2000 init=runs/evaluator_G.pt train.seed=12 train.lr=0.0004 \
+#        train.warmup=50 loss.adapt=1.5 model.elem_set=128                                          # S
+#    synth train-evaluator --out runs/ft_fold --steps 2000 init=synth/pretrained/evaluator_small.pt train.seed=13 \
+#        train.lr=0.0004 train.warmup=50 loss.adapt=1.5 model.elem_fold=256                         # fold
+#    synth train-evaluator --out runs/ft_ud --steps 900 init=synth/pretrained/evaluator_small.pt train.seed=14 \
+#        train.lr=0.0003 train.warmup=30 loss.adapt=1.5 data.gen.small_int_p=0.15 data.gen.edge_int_p=0.1
+#        (and its control runs/ft_uc: the same without the two data.gen keys)
 
 # 9. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
 #    on C2), each starting its learned metric from the one before (fields before field_j had no decoded term
