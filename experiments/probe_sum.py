@@ -17,35 +17,38 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
+from dsl.machine import run
+from dsl.values import from_json
 from synth.data.dataset import GenConfig, Rollout, RolloutGenerator, collate
 from synth.data.tokenizer import State
-from synth.evaluator.api import PRETRAINED, Evaluator
-from synth.evaluator.model import EvaluatorConfig, LatentMachine, state_loss
+from synth.evaluator.api import PRETRAINED, Evaluator, load_evaluator
+from synth.evaluator.model import LatentMachine, state_loss
 from synth.evaluator.train import warm_start
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = {"fold": "fold.", "alu": "alu.", "t_last": "trans.blocks.2."}
+ARMS = ("fold", "alu", "t_last")
 
 
-def machine(arm: str) -> LatentMachine:
-    meta = torch.load(PRETRAINED, weights_only=False)["meta"]
-    cfg = EvaluatorConfig(**{**meta["model"], "elem_fold": 256 if arm == "fold" else 0})
-    m = LatentMachine(cfg, meta["profile"])
+def machine(base: LatentMachine, arm: str) -> LatentMachine:
+    """A copy of `base` (+ a fresh ElemFold for arm fold) in which only the arm's part trains."""
+    cfg = replace(base.cfg, elem_fold=256 if arm == "fold" else 0)
+    m = LatentMachine(cfg, base.profile.name)
     warm_start(m, str(PRETRAINED))
+    part = {"fold": "fold.", "alu": "alu.", "t_last": f"trans.blocks.{cfg.trans_layers - 1}."}[arm]
     for name, p in m.named_parameters():
-        p.requires_grad_(name.startswith(PARTS[arm]))
+        p.requires_grad_(name.startswith(part))
     if not any(p.requires_grad for p in m.parameters()):
-        raise SystemExit(f"arm {arm}: no parameter starts with {PARTS[arm]!r}")
+        raise SystemExit(f"arm {arm}: no parameter starts with {part!r}")
     return m
 
 
 def accuracy(m: LatentMachine, inputs: list, consts: list) -> float:
     """`sum` one-op exact match of the model in latent space against the interpreter, on the given stacks."""
-    from dsl.machine import run
     with torch.no_grad():
         out = Evaluator(m.eval()).run_programs([("sum",)] * len(inputs), inputs, consts)
     m.train()
@@ -58,26 +61,25 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--data", default="uniform", choices=["uniform", "generator"],
                     help="uniform: lists of uniform ints (as held out); generator: the training generator's sums")
-    ap.add_argument("--arms", nargs="+", default=list(PARTS), choices=list(PARTS))
+    ap.add_argument("--arms", nargs="+", default=list(ARMS), choices=ARMS)
     ap.add_argument("--out", help="default experiments/results/probe_sum.md (probe_sum_generator.md for --data generator)")
     a = ap.parse_args()
     out = a.out or ROOT / "experiments" / "results" / ("probe_sum.md" if a.data == "uniform" else "probe_sum_generator.md")
     torch.set_num_threads(1)
-    fix = lambda v: tuple(fix(x) for x in v) if isinstance(v, list) else v           # noqa: E731
+    base = load_evaluator().model
+    val = lambda v: from_json(v, base.profile)                                       # noqa: E731
     recs = [json.loads(x) for x in open(ROOT / "datasets" / "heldout" / "small_runs.jsonl")]
     recs = [r for r in recs if r["program"] == "sum"]
-    held = ([fix(r["input"]) for r in recs], [fix(r.get("constants", [])) for r in recs])
+    held = ([tuple(map(val, r["input"])) for r in recs], [tuple(map(val, r.get("constants", []))) for r in recs])
     rng = random.Random(0)
     pairs = [(tuple(rng.randint(-30, 30) for _ in range(2)),) for _ in range(600)]
     pairs = [s for s in pairs if -64 <= sum(s[0]) <= 63][:400]
     pairs = (pairs, [()] * len(pairs))
-    base = machine("alu")
     rows = [("shipped (no training)", accuracy(base, *held), accuracy(base, *pairs))]
     gen = RolloutGenerator("small", GenConfig(steps=1))
 
     def uniform_sums(r: random.Random, n: int) -> list:
         """n one-step `sum` rollouts on lists of 1..6 ints, half uniform over the range, half from -20..20."""
-        from dsl.machine import run
         out = []
         for _ in range(n):
             lo, hi = (-64, 63) if r.random() < 0.5 else (-20, 20)
@@ -90,7 +92,7 @@ def main() -> None:
         else (lambda r: uniform_sums(r, 128))
     for arm in a.arms:
         torch.manual_seed(0)
-        m = machine(arm)
+        m = machine(base, arm)
         opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=1e-3)
         drng = random.Random(1)
         for step in range(a.steps):

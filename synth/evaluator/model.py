@@ -91,10 +91,10 @@ class EvaluatorConfig:
             raise ValueError(f"residues must be distinct moduli >= 2, got {list(self.residues)}")
         if self.elem_copy and not self.elem_tokens:
             raise ValueError("elem_copy needs elem_tokens (it copies element latents)")
-        if self.elem_set < 0 or (self.elem_set and not self.elem_tokens):
-            raise ValueError("elem_set must be >= 0, and > 0 needs elem_tokens (it reads element latents)")
-        if self.elem_fold < 0 or (self.elem_fold and not self.elem_tokens):
-            raise ValueError("elem_fold must be >= 0, and > 0 needs elem_tokens (it reads element latents)")
+        for name in ("elem_set", "elem_fold"):
+            size = getattr(self, name)
+            if size < 0 or (size and not self.elem_tokens):
+                raise ValueError(f"{name} must be >= 0, and > 0 needs elem_tokens (it reads element latents)")
 
 
 READOUT = 19                          # features per operand of LatentMachine.readout: _numeric's 18 + "no value"
