@@ -312,3 +312,14 @@ def test_bad_init_is_a_one_line_error(tiny_ckpt, tmp_path):
         assert code == 2 and len(err.strip().splitlines()) == 1, err
         assert f"init={init}" in err and (says or "do not fit") in err
         assert not (tmp_path / "r" / "checkpoint.pt").exists()
+
+
+def test_focus_draws_the_named_ops_more_often(tmp_path):
+    def share_of_sum(*focus):
+        model, get_batch, *_ = build(_cfg(tmp_path, "loss.adapt=0", *focus))
+        ops = get_batch(0, torch.Generator().manual_seed(0), 400)["ops"][:, 0]
+        return (ops == model.ops.index("sum")).float().mean().item()
+    plain, focused = share_of_sum(), share_of_sum("data.focus={sum:20}")
+    assert plain < 0.06 and focused > 0.25, (plain, focused)     # 1 of 40 ops vs 20 of 59 weights
+    _rejected("data.focus: 'summ'", "data.focus={summ:2}")
+    _rejected("data.focus: 'sum'", "data.focus={sum:0}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import sys
+from typing import Optional
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -39,6 +40,8 @@ class DataConfig:
     max_runs: int = 200_000        # runs loaded from --data
     val_size: int = 512            # fixed validation rollouts (concrete), 0 = none
     codec: int = 64                # extra pseudo-states of independent random values per batch (codec loss)
+    focus: Optional[dict] = None   # {op: factor}: draw these ops `factor` times as often (on top
+                                   #   of the loss-following weights), e.g. {sum: 6, sort: 4, mod: 4}
 
 
 @dataclass
@@ -169,10 +172,17 @@ def build(cfg: TrainEvaluatorConfig, data_dir: str | None = None):
     lv = [float(x) for x in cfg.data.levels]
     if len(lv) != 3 or min(lv) < 0 or sum(lv) <= 0:
         raise ValueError(f"data.levels must be 3 non-negative weights (concrete, sign, type), got {lv}")
+    focus = {str(o): float(f) for o, f in (cfg.data.focus or {}).items()}
+    bad = [o for o in focus if o not in gen.op_index or focus[o] <= 0]
+    if bad:
+        raise ValueError(f"data.focus: {bad[0]!r} must be an op of profile {cfg.profile!r} with a factor > 0, "
+                         f"got {cfg.data.focus[bad[0]]!r}")
 
     def get_batch(step: int, g: torch.Generator, bs: int) -> dict:
         rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=g)))
-        weights = stats.weights() if cfg.loss.adapt else None
+        weights = stats.weights() if cfg.loss.adapt else {}
+        for o, f in focus.items():
+            weights[o] = weights.get(o, 1.0) * f
         samples, levels = [], []
         for _ in range(bs):
             src = shards if shards is not None and rng.random() < cfg.data.shard_frac else gen
