@@ -2,6 +2,10 @@
 
     python experiments/make_heldout_evaluator.py            # -> datasets/heldout/small_runs.jsonl
     python experiments/make_heldout_evaluator.py --per-op 100 --per-length 1000 --seed 7 --out FILE
+    python experiments/make_heldout_evaluator.py --small-int-p 0.35 --out /tmp/small_runs_si.jsonl   # control
+
+The control (`--small-int-p 0.35`: as many ints from -10..10 as training draws) has the same programs and
+stack shapes with ints nearer the training mixture: the gap between the two files is the int shift alone.
 
 The input distribution differs from the evaluator's training rollouts (synth.data.dataset.RolloutGenerator):
 programs come from dsl.sampler (its own op choice, banned patterns and probe rule, literal pushes 5%), ints
@@ -13,6 +17,7 @@ signature, 20% on random stacks: error kinds), then `per_length` runs of each le
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -55,13 +60,14 @@ def main() -> None:
     ap.add_argument("--per-op", type=int, default=100)
     ap.add_argument("--per-length", type=int, default=1000)
     ap.add_argument("--out", default=str(ROOT / "datasets" / "heldout" / "small_runs.jsonl"))
+    ap.add_argument("--small-int-p", type=float, default=0.0, help="share of ints from -10..10 (default: none)")
     a = ap.parse_args()
     p = get_profile(a.profile)
-    s = get_sampler(p, CFG)
+    s = get_sampler(p, dataclasses.replace(CFG, small_int_p=a.small_int_p))
     rng = random.Random(f"heldout-evaluator:{a.seed}")
     recs = [one_op(rng, s, op) for op in p.ops for _ in range(a.per_op)]
     for k in (2, 3, 4):
-        recs += [sample_run(rng, p, length=k, cfg=CFG) for _ in range(a.per_length)]
+        recs += [sample_run(rng, p, length=k, cfg=s.cfg) for _ in range(a.per_length)]
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r) + "\n" for r in recs))
