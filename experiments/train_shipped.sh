@@ -3,12 +3,13 @@
 #
 #     bash experiments/train_shipped.sh          # all stages; a killed stage resumes when the script runs again
 #
-# Evaluator: about 5 CPU-hours in all (15600 steps of batch 64); field: about 30 CPU-minutes on top of it
-# (plus 85 + 30 + 27 + 31 + 30 for the previous fields, whose learned metric it starts from).
+# Evaluator: about 6 CPU-hours in all (20600 steps of batch 64); field: about 20 CPU-minutes on top of it
+# (plus 85 + 30 + 27 + 31 + 30 + 29 for the previous fields, whose learned metric it starts from).
 # Stages 1-2 are the earlier default (run f) and its longer schedule; stages 3-5 are warm-started fine-tunes
 # that add the ALU's bilinear path, the decoder's residue heads, then a third transition layer and the
 # element pointer (README, "The evaluator"); stages 6-8 continue run D on fresh data (run G with teacher-forced
-# one-step losses; run H, plain, the shipped default). Stages 1-4 predate the layer and pointer, hence OLD.
+# one-step losses; run H, plain); stages 9-10 draw the weak ops more often (runs FB, FC; FC is the shipped
+# default). Stages 1-4 predate the layer and pointer, hence OLD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD=(model.trans_layers=2 model.elem_copy=false)
@@ -45,17 +46,28 @@ python -c "from synth.evaluator import export; export('runs/ft_g/checkpoint.pt',
 # 8. run H: G continued on fresh data (the shipped default; 2000 steps, about 40 CPU-minutes)
 synth train-evaluator --out runs/ft_hc --steps 2000 init=runs/evaluator_G.pt train.seed=12 \
     train.lr=0.0004 train.warmup=50 loss.adapt=1.5
-python -c "from synth.evaluator import export; export('runs/ft_hc/checkpoint.pt', 'synth/pretrained/evaluator_small.pt', half=True)"
+python -c "from synth.evaluator import export; export('runs/ft_hc/checkpoint.pt', 'runs/evaluator_H.pt', half=True)"
 #    Side arms, not shipped (README, "The evaluator"; evaluator_ablation4.md and evaluator_ablation5.md):
 #    synth train-evaluator --out runs/ft_h --steps 2000 init=runs/evaluator_G.pt train.seed=12 train.lr=0.0004 \
 #        train.warmup=50 loss.adapt=1.5 model.elem_set=128                                          # S
-#    synth train-evaluator --out runs/ft_fold --steps 2000 init=synth/pretrained/evaluator_small.pt train.seed=13 \
+#    synth train-evaluator --out runs/ft_fold --steps 2000 init=runs/evaluator_H.pt train.seed=13 \
 #        train.lr=0.0004 train.warmup=50 loss.adapt=1.5 model.elem_fold=256                         # fold
-#    synth train-evaluator --out runs/ft_ud --steps 900 init=synth/pretrained/evaluator_small.pt train.seed=14 \
+#    synth train-evaluator --out runs/ft_ud --steps 900 init=runs/evaluator_H.pt train.seed=14 \
 #        train.lr=0.0003 train.warmup=30 loss.adapt=1.5 data.gen.small_int_p=0.15 data.gen.edge_int_p=0.1
 #        (and its control runs/ft_uc: the same without the two data.gen keys)
+# 9. run FB: H with the weak ops drawn more often (data.focus) and 75% of ints uniform (README, "The evaluator";
+#    evaluator_ablation6.md; its side arm runs/ft_fa: the same without the two data.gen keys)
+FOCUS=(loss.adapt=1.5 data.gen.small_int_p=0.15 data.gen.edge_int_p=0.1 train.lr=0.0003 train.warmup=50)
+synth train-evaluator --out runs/ft_fb --steps 2500 init=runs/evaluator_H.pt train.seed=21 "${FOCUS[@]}" \
+    'data.focus={sum:6,sort:4,mod:4,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
+python -c "from synth.evaluator import export; export('runs/ft_fb/checkpoint.pt', 'runs/evaluator_FB.pt', half=True)"
+# 10. run FC: FB continued with a stronger focus (the shipped default; its side arm runs/ft_fd adds
+#     model.elem_fold=256)
+synth train-evaluator --out runs/ft_fc --steps 2500 init=runs/evaluator_FB.pt train.seed=22 "${FOCUS[@]}" \
+    'data.focus={sum:8,sort:6,mod:6,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
+python -c "from synth.evaluator import export; export('runs/ft_fc/checkpoint.pt', 'synth/pretrained/evaluator_small.pt', half=True)"
 
-# 9. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
+# 11. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
 #    on C2), each starting its learned metric from the one before (fields before field_j had no decoded term
 #    in the metric, hence model.metric_decoded=0)
 [ -e data/field_small/manifest.json ] || synth generate-data --out data/field_small --count 400000 --seed 11
@@ -80,10 +92,13 @@ python -c "from synth.field.train import export; export('runs/field_j/checkpoint
 field --evaluator runs/evaluator_G.pt --out runs/field_k train.steps=1000 train.warmup=20 \
     train.eval_every=250 init_metric=runs/field_j_shipped.pt
 python -c "from synth.field.train import export; export('runs/field_k/checkpoint.pt', 'runs/field_k_shipped.pt')"
-#    The shipped field (field_m8, on H): most flow-matching samples at t = 0 (loss.t0_p=0.8), where a 1-step
-#    Euler solve reads the field (training at t > 0 shares the weights and cost 4-op accuracy: README, "The
-#    field"), 4-op rollouts in the roll loss with the decoder's cross-entropy at full weight; 600 steps.
-field --evaluator synth/pretrained/evaluator_small.pt --out runs/field_m8 train.steps=600 train.warmup=20 \
-    train.lr=0.0001 train.eval_every=0 init_metric=runs/field_k_shipped.pt data.gen.steps=4 loss.roll=2.0 \
-    loss.roll_batch=64 loss.roll_steps_max=1 loss.t0_p=0.8 loss.dec=1.0
-python -c "from synth.field.train import export; export('runs/field_m8/checkpoint.pt', 'synth/pretrained/field_small.pt')"
+#    field_m8 (on H): most flow-matching samples at t = 0 (loss.t0_p=0.8), where a 1-step Euler solve reads
+#    the field (training at t > 0 shares the weights and cost 4-op accuracy: README, "The field"), 4-op
+#    rollouts in the roll loss with the decoder's cross-entropy at full weight; 600 steps. The shipped field
+#    (field_n) is the same recipe on the shipped evaluator FC, its metric started from field_m8's.
+M8=(train.steps=600 train.warmup=20 train.lr=0.0001 train.eval_every=0 data.gen.steps=4 loss.roll=2.0
+    loss.roll_batch=64 loss.roll_steps_max=1 loss.t0_p=0.8 loss.dec=1.0)
+field --evaluator runs/evaluator_H.pt --out runs/field_m8 init_metric=runs/field_k_shipped.pt "${M8[@]}"
+python -c "from synth.field.train import export; export('runs/field_m8/checkpoint.pt', 'runs/field_m8_shipped.pt')"
+field --evaluator synth/pretrained/evaluator_small.pt --out runs/field_n init_metric=runs/field_m8_shipped.pt "${M8[@]}"
+python -c "from synth.field.train import export; export('runs/field_n/checkpoint.pt', 'synth/pretrained/field_small.pt')"
