@@ -5,7 +5,9 @@
     python experiments/eval_evaluator.py --metrics runs/ev_small_h/metrics.csv:4100 runs/ft_b/metrics.csv:1200 \
         runs/ft_c2/metrics.csv runs/ft_e/metrics.csv     # stages 1-5 of experiments/train_shipped.sh
     python experiments/eval_evaluator.py --metrics runs/ft_f/metrics.csv runs/ft_g/metrics.csv \
-        runs/ft_hc/metrics.csv --curves-out experiments/figures/evaluator_training_fg.png   # stages 6-8 (shipped: H)
+        runs/ft_hc/metrics.csv --curves-out experiments/figures/evaluator_training_fg.png   # stages 6-8 (run H)
+    python experiments/eval_evaluator.py --metrics runs/ft_fb/metrics.csv runs/ft_fc/metrics.csv \
+        --curves-out experiments/figures/evaluator_training_focus.png                     # stages 9-10 (shipped: FC)
 
 Runs `synth eval-evaluator` on datasets/heldout/small_runs.jsonl (make it with
 experiments/make_heldout_evaluator.py), writes the report to experiments/results/evaluator_heldout.json,

@@ -43,7 +43,7 @@ python -c "from synth.evaluator import export; export('runs/ft_f/checkpoint.pt',
 synth train-evaluator --out runs/ft_g --steps 1500 init=runs/ft_f/checkpoint.pt train.seed=10 \
     train.lr=0.0003 train.warmup=50 loss.adapt=1.5 loss.teacher=true
 python -c "from synth.evaluator import export; export('runs/ft_g/checkpoint.pt', 'runs/evaluator_G.pt', half=True)"
-# 8. run H: G continued on fresh data (the shipped default; 2000 steps, about 40 CPU-minutes)
+# 8. run H: G continued on fresh data (the default before stages 9-10; 2000 steps, about 40 CPU-minutes)
 synth train-evaluator --out runs/ft_hc --steps 2000 init=runs/evaluator_G.pt train.seed=12 \
     train.lr=0.0004 train.warmup=50 loss.adapt=1.5
 python -c "from synth.evaluator import export; export('runs/ft_hc/checkpoint.pt', 'runs/evaluator_H.pt', half=True)"
