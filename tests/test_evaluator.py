@@ -323,3 +323,4 @@ def test_focus_draws_the_named_ops_more_often(tmp_path):
     assert plain < 0.06 and focused > 0.25, (plain, focused)     # 1 of 40 ops vs 20 of 59 weights
     _rejected("data.focus: 'summ'", "data.focus={summ:2}")
     _rejected("data.focus: 'sum'", "data.focus={sum:0}")
+    _rejected("data.focus: 'sum'", "data.focus={sum:many}")

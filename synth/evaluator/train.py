@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import random
 import sys
-from typing import Optional
 from dataclasses import asdict, dataclass, field
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -172,11 +172,11 @@ def build(cfg: TrainEvaluatorConfig, data_dir: str | None = None):
     lv = [float(x) for x in cfg.data.levels]
     if len(lv) != 3 or min(lv) < 0 or sum(lv) <= 0:
         raise ValueError(f"data.levels must be 3 non-negative weights (concrete, sign, type), got {lv}")
-    focus = {str(o): float(f) for o, f in (cfg.data.focus or {}).items()}
-    bad = [o for o in focus if o not in gen.op_index or focus[o] <= 0]
-    if bad:
-        raise ValueError(f"data.focus: {bad[0]!r} must be an op of profile {cfg.profile!r} with a factor > 0, "
-                         f"got {cfg.data.focus[bad[0]]!r}")
+    focus = {}
+    for o, f in (cfg.data.focus or {}).items():
+        if o not in gen.op_index or type(f) not in (int, float) or f <= 0:
+            raise ValueError(f"data.focus: {o!r} must be an op of profile {cfg.profile!r} with a factor > 0, got {f!r}")
+        focus[o] = float(f)
 
     def get_batch(step: int, g: torch.Generator, bs: int) -> dict:
         rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=g)))
