@@ -70,6 +70,7 @@ cp runs/evaluator_FC.pt synth/pretrained/evaluator_small.pt
 #    Side arm, not shipped (a plateau): run FE, FC continued on the same recipe
 #    synth train-evaluator --out runs/ft_fe --steps 2500 init=runs/evaluator_FC.pt train.seed=23 "${FOCUS[@]}" \
 #        'data.focus={sum:8,sort:6,mod:6,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
+#    and run sum24: --out runs/ft_ff --steps 1500 train.seed=24, the same with sum:24 (held-out sum unmoved)
 
 # 11. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
 #    on C2), each starting its learned metric from the one before (fields before field_j had no decoded term
