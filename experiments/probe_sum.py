@@ -73,22 +73,24 @@ def main() -> None:
     held = ([tuple(map(val, r["input"])) for r in recs], [tuple(map(val, r.get("constants", []))) for r in recs])
     rng = random.Random(0)
     pairs = [(tuple(rng.randint(-30, 30) for _ in range(2)),) for _ in range(600)]
-    pairs = [s for s in pairs if -64 <= sum(s[0]) <= 63][:400]
+    lo, hi = base.profile.int_min, base.profile.int_max
+    pairs = [s for s in pairs if lo <= sum(s[0]) <= hi][:400]
     pairs = (pairs, [()] * len(pairs))
     rows = [("shipped (no training)", accuracy(base, *held), accuracy(base, *pairs))]
-    gen = RolloutGenerator("small", GenConfig(steps=1))
+    gen = RolloutGenerator("small", GenConfig(steps=1, literal_p=0.0))
+    only_sum = {o: float(o == "sum") for o in gen.ops}                            # weights default to 1: zero the rest
 
     def uniform_sums(r: random.Random, n: int) -> list:
         """n one-step `sum` rollouts on lists of 1..6 ints, half uniform over the range, half from -20..20."""
         out = []
         for _ in range(n):
-            lo, hi = (-64, 63) if r.random() < 0.5 else (-20, 20)
-            lst = tuple(r.randint(lo, hi) for _ in range(r.randint(1, 6)))
+            a, b = (lo, hi) if r.random() < 0.5 else (-20, 20)
+            lst = tuple(r.randint(a, b) for _ in range(r.randint(1, 6)))
             res = run(("sum",), (lst,))
             out.append(Rollout((), [State((), (lst,)), State((), res.stack, res.error)], ["sum"]))
         return out
 
-    draw = (lambda r: [gen.rollout(r, weights={"sum": 1.0}) for _ in range(128)]) if a.data == "generator" \
+    draw = (lambda r: [gen.rollout(r, only_sum) for _ in range(128)]) if a.data == "generator" \
         else (lambda r: uniform_sums(r, 128))
     for arm in a.arms:
         torch.manual_seed(0)
