@@ -280,6 +280,43 @@ def test_alu_readout_starts_as_a_no_op_and_reads_decoded_values(tiny_ckpt, tmp_p
     _rejected("alu_readout needs", "model.alu_readout=true", "model.alu_hidden=0")
 
 
+def test_list_readout_starts_as_a_no_op_and_reads_the_sum_and_ranks(tiny_ckpt, tmp_path):
+    """The list read-out adds nothing on a warm start; its sum feature is the decoder's expected element
+    values summed (v / 64 for `tiny`), its ranks order the live elements (ties by position)."""
+    cfg, model, z = _added_as_no_op(tiny_ckpt, tmp_path, ["model.list_readout=true"], ("alu.rd.", "rank_proj."),
+                                    LISTS, ["sum", "sort"])
+    e = model.decoder.split(z)[1][:, 0]                      # (B, E, C) elements of s0
+    feats, onehot = model.list_readout(e)
+    p = torch.softmax(model.decode(z)["elem"][:, 0], -1)     # (B, E, Ve) the decoder's belief
+    p_int = p[..., model.tok.E_INT0:model.tok.E_INT0 + model.tok.n_int]
+    vals = (torch.arange(model.tok.n_int) + model.profile.int_min).float()
+    assert feats.shape == (2, 19) and torch.allclose(feats[:, 0], (p_int @ vals).sum(1) / 64, atol=1e-4)
+    assert onehot.shape == (2, model.E, model.E)
+    from synth.evaluator.model import rank_onehot
+    v = torch.tensor([[3.0, 1.0, 2.0, 9.0], [5.0, -4.0, 5.0, 0.0]])
+    on = torch.tensor([[True, True, True, False], [True, True, True, False]])
+    r = rank_onehot(v, on)
+    assert r.argmax(-1)[:, :3].tolist() == [[2, 0, 1], [1, 0, 2]] and r[:, 3].sum() == 0
+    assert train(cfg).step == 2
+    _rejected("list_readout needs", "model.list_readout=true", "model.alu_hidden=0")
+
+
+def test_rank_pointer_copies_the_element_of_matching_rank(tiny_ckpt, tmp_path):
+    """With a large rank gain and the gate open, output element j is the input element of rank j."""
+    opts = ["model.list_readout=true", "model.elem_copy=true", "model.rank_pointer=true"]
+    cfg, model, _ = _added_as_no_op(tiny_ckpt, tmp_path, opts, ("alu.rd.", "rank_proj.", "copy."), LISTS, ["sort"] * 2)
+    cp, d = model.copy, model.cfg.d_model
+    with torch.no_grad():
+        cp.gate.bias.fill_(1.0), cp.rank_gain.bias.fill_(1e4)
+    from synth.evaluator.model import rank_onehot
+    rank = rank_onehot(torch.tensor([[3.0, 1.0, 2.0]]), torch.tensor([[True, True, True]]))   # (1, 3, 3)
+    z_in = torch.randn(1, 6, d)
+    out = cp(torch.randn(1, 3, d), torch.randn(1, 6, d), z_in, rank)
+    assert torch.allclose(out, z_in[:, [1, 2, 0]], atol=1e-4)  # ranks 0, 1, 2 are elements 1, 2, 0
+    assert train(cfg).step == 2
+    _rejected("rank_pointer needs", "model.rank_pointer=true", "model.elem_copy=true")
+
+
 def test_residue_heads_pin_the_int_logits(tiny_ckpt, tmp_path):
     """Residue experts start as a no-op on a warm start; their logits are added per residue class."""
     base = load_evaluator(tiny_ckpt)

@@ -70,6 +70,12 @@ class EvaluatorConfig:
                                   #   elements before T, a masked sum pool and pairwise relations (see ElemSet)
     elem_fold: int = 0            # > 0 (rank), with elem_tokens: a bilinear fold over the top value's elements,
                                   #   one element at a time, into the new top value (see ElemFold)
+    list_readout: bool = False    # with elem_tokens and the ALU: fixed number features of the top value's
+                                  #   ELEMENTS as the decoder reads them (no gradient): the ALU gets those of
+                                  #   the sum of their values, s0's element tokens their rank among them
+                                  #   (see LatentMachine.list_readout)
+    rank_pointer: bool = False    # with list_readout and elem_copy: the pointer of output element j also scores
+                                  #   the input element of rank j (a learned, zero-initialised gain; see ElemCopy)
     value_probe: float = 0.0      # > 0: loss weight of a linear probe reading int values (v/8) off the
                                   #   latents (slot and element): puts a number line in the latent space
     residues: list = field(default_factory=list)   # moduli m: D also predicts int values mod m, and the
@@ -89,6 +95,10 @@ class EvaluatorConfig:
             raise ValueError("elem_dim and dec_hidden must be >= 1")
         if any(int(m) < 2 for m in self.residues) or len(set(self.residues)) != len(self.residues):
             raise ValueError(f"residues must be distinct moduli >= 2, got {list(self.residues)}")
+        if self.list_readout and not (self.elem_tokens and self.alu_hidden):
+            raise ValueError("list_readout needs elem_tokens (it reads element latents) and the ALU (alu_hidden > 0)")
+        if self.rank_pointer and not (self.list_readout and self.elem_copy):
+            raise ValueError("rank_pointer needs list_readout (the ranks) and elem_copy (the pointer)")
         if self.elem_copy and not self.elem_tokens:
             raise ValueError("elem_copy needs elem_tokens (it copies element latents)")
         for name in ("elem_set", "elem_fold"):
@@ -102,7 +112,7 @@ READOUT = 19                          # features per operand of LatentMachine.re
 
 def _numeric(values: Tensor, scale: float) -> Tensor:
     """(N,) ints -> (N, 18) fixed features: v/scale and sin/cos of 2 pi v / P for 8 periods."""
-    periods = torch.tensor([2.0, 3.0, 4.0, 5.0, 8.0, 16.0, 32.0, 128.0])
+    periods = torch.tensor([2.0, 3.0, 4.0, 5.0, 8.0, 16.0, 32.0, 128.0], dtype=torch.float64, device=values.device)
     ang = 2 * math.pi * values[:, None].double() / periods
     return torch.cat([values[:, None].double() / scale, ang.sin(), ang.cos(), (values[:, None] < 0).double()],
                      dim=1).float()
@@ -306,19 +316,31 @@ class ElemCopy(nn.Module):
     a learned per-element gate: out_j = y_j + g_j (copy_j - y_j), g_j = w . y_j + b (linear, not squashed).
     sort, filter_*, reverse and concat only rearrange elements; recomputing a value through T's residual stream blurs it (on held-out sort the
     errors were an element written twice, or a neighbour's value), a copy keeps it exact.
-    The gate starts at zero: added to a trained T it changes nothing at first (warm start with `init=`)."""
+    The gate starts at zero: added to a trained T it changes nothing at first (warm start with `init=`).
+    With `rank`, the score of input element i for output j also gets h(y_j) * R_ji, R_ji = 1 when s0's element
+    i has rank j (LatentMachine.list_readout): `sort` can point by rank, not only by what attention finds
+    (on held-out `sort` the errors were a neighbour written twice). h is linear and starts at zero."""
 
-    def __init__(self, d: int):
+    def __init__(self, d: int, rank: bool = False):
         super().__init__()
         self.q, self.k = nn.Linear(d, d), nn.Linear(d, d)
         self.gate = nn.Linear(d, 1)
         nn.init.zeros_(self.gate.weight)
         nn.init.zeros_(self.gate.bias)
+        self.rank_gain = nn.Linear(d, 1) if rank else None
+        if rank:
+            nn.init.zeros_(self.rank_gain.weight)
+            nn.init.zeros_(self.rank_gain.bias)
 
-    def forward(self, y_out: Tensor, y_in: Tensor, z_in: Tensor) -> Tensor:
+    def forward(self, y_out: Tensor, y_in: Tensor, z_in: Tensor, rank: Tensor | None = None) -> Tensor:
         # y_out (B, E, C) T's outputs at the new top's elements; y_in (B, 2E, C) T's outputs at the input
-        # elements (s0 then s1); z_in (B, 2E, C) their latents before T -> (B, E, C)
-        att = torch.softmax(self.q(y_out) @ self.k(y_in).transpose(1, 2) / math.sqrt(y_out.shape[-1]), -1)
+        # elements (s0 then s1); z_in (B, 2E, C) their latents before T; rank (B, E, E) one-hot rank of s0's
+        # elements (row i: element i) -> (B, E, C)
+        score = self.q(y_out) @ self.k(y_in).transpose(1, 2) / math.sqrt(y_out.shape[-1])   # (B, E, 2E)
+        if self.rank_gain is not None and rank is not None:
+            match = torch.cat([rank.transpose(1, 2), torch.zeros_like(rank)], -1)          # (B, E_out, 2E)
+            score = score + self.rank_gain(y_out) * match
+        att = torch.softmax(score, -1)
         copy = att @ z_in                                                      # (B, E, C)
         return y_out + self.gate(y_out) * (copy - y_out)
 
@@ -438,9 +460,15 @@ class LatentMachine(nn.Module):
         self.level_emb = nn.Embedding(cfg.n_levels, d)
         self.lit_proj = nn.Linear(d, d)
         self.cond_norm = nn.LayerNorm(d)
-        self.alu = (ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear, 3 * READOUT if cfg.alu_readout else 0)
-                    if cfg.alu_hidden else None)
-        self.copy = ElemCopy(d) if cfg.elem_copy else None
+        n_read = 3 * READOUT * cfg.alu_readout + READOUT * cfg.list_readout
+        self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear, n_read) if cfg.alu_hidden else None
+        if cfg.list_readout:                                                   # rank one-hot -> s0's element tokens
+            self.rank_proj = nn.Linear(E, d)
+            nn.init.zeros_(self.rank_proj.weight)
+            nn.init.zeros_(self.rank_proj.bias)
+            self.register_buffer("elem_val", torch.arange(tok.n_int, dtype=torch.float32) + tok.profile.int_min,
+                                 persistent=False)
+        self.copy = ElemCopy(d, cfg.rank_pointer) if cfg.elem_copy else None
         self.set = ElemSet(d, cfg.elem_set) if cfg.elem_set else None
         self.fold = ElemFold(d, cfg.elem_fold) if cfg.elem_fold else None
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
@@ -480,8 +508,12 @@ class LatentMachine(nn.Module):
         cond = self.cond_norm(cond)
         x = zs + self.slot
         m0 = self.elem_mask(ze[:, nc]) if self.set is not None or self.fold is not None else None   # (B, E)
+        r_sum = rank = None
         if E:
             xe = ze[:, nc:nc + 2] + self.elem_slot                             # (B, 2, E, C)
+            if self.cfg.list_readout:
+                r_sum, rank = self.list_readout(ze[:, nc])                     # (B, R), (B, E, E)
+                xe = torch.cat([xe[:, :1] + self.rank_proj(rank)[:, None], xe[:, 1:]], dim=1)
             if self.set is not None:
                 d_top, d_el = self.set(ze[:, nc], m0, cond)
                 x = torch.cat([x[:, :1 + nc], x[:, 1 + nc:2 + nc] + d_top[:, None], x[:, 2 + nc:]], dim=1)
@@ -494,6 +526,8 @@ class LatentMachine(nn.Module):
         if self.alu is not None:
             a = torch.cat([top[:, 0], status[:, 0], zs[:, 1 + nc:4 + nc].flatten(1), cond], dim=-1)  # (B, 6C)
             r = self.readout(zs[:, 1 + nc:4 + nc]).flatten(1) if self.cfg.alu_readout else None   # (B, 3R)
+            if r_sum is not None:
+                r = r_sum if r is None else torch.cat([r, r_sum], -1)
             t, st = self.alu(a, top[:, 0], status[:, 0], r)
             top, status = t[:, None], st[:, None]
         empty_s, empty_e = self.encode_rows(self.empty_feats)
@@ -507,7 +541,7 @@ class LatentMachine(nn.Module):
             return new_s
         y_el = y[:, S:S + E]                                                   # (B, E, C) new top's elements
         if self.copy is not None:
-            y_el = self.copy(y_el, y[:, S:S + 2 * E], ze[:, nc:nc + 2].flatten(1, 2))
+            y_el = self.copy(y_el, y[:, S:S + 2 * E], ze[:, nc:nc + 2].flatten(1, 2), rank)
         esrc = torch.cat([y_el[:, None], ze[:, nc:], ze[:, :nc], empty_e.expand(B, 1, E, C),
                           lit_e[:, None] if lit_e is not None else torch.zeros(B, 1, E, C, dtype=ze.dtype, device=ze.device)],
                          dim=1)                                                # (B, n_src, E, C)
@@ -529,6 +563,24 @@ class LatentMachine(nn.Module):
             p = torch.softmax(self.decoder.run("int", self.decoder.trunk(z)).float(), -1)   # (..., V_int)
             num = self.embed.num                                               # (V_int, 18), zero rows for non-values
             return torch.cat([p @ num, p[..., self.tok.n_int:].sum(-1, keepdim=True)], -1).to(z.dtype)
+
+    def list_readout(self, e: Tensor) -> tuple[Tensor, Tensor]:
+        """Element latents of the top value (B, E, C) -> fixed features of their values as the decoder reads
+        them (no gradient): (B, READOUT) the number features of the SUM of their expected int values plus the
+        mass on elements that are no int (chars, abstract values), and (B, E, E) each element's rank among
+        them as a one-hot (ties by position; zero rows for padding). A DeepSets pool whose element map is
+        the number line: what `sum` and `sort` need and attention only approximates (ElemSet, ElemFold
+        learn these and did not)."""
+        with torch.no_grad():
+            p = torch.softmax(self.decoder.elems(None, e).float(), -1)         # (B, E, Ve)
+            p_int = p[..., self.tok.E_INT0:self.tok.E_INT0 + self.tok.n_int]   # (B, E, n_int)
+            v = p_int @ self.elem_val                                          # (B, E) expected values
+            live = 1 - p[..., self.tok.E_PAD]                                  # (B, E)
+            scale = float(max(abs(self.profile.int_min), abs(self.profile.int_max)))
+            other = (live - p_int.sum(-1)).clamp(min=0).sum(1, keepdim=True)   # (B, 1)
+            feats = torch.cat([_numeric(v.sum(1), scale), other], -1)          # (B, READOUT)
+            onehot = rank_onehot(v, live > 0.5)                                # (B, E, E)
+        return feats.to(e.dtype), onehot.to(e.dtype)
 
     def _level(self, z: Tensor, level: Tensor | None) -> Tensor:
         if level is None:
@@ -563,6 +615,17 @@ def predict_feats(logits: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
     body = torch.cat([torch.stack(cols, -1), logits["elem"].argmax(-1)], dim=-1)   # (B, S-1, F)
     feats = torch.cat([torch.zeros_like(body[:, :1]), body], dim=1)
     return feats, logits["status"].argmax(-1)
+
+
+def rank_onehot(v: Tensor, on: Tensor) -> Tensor:
+    """Values v (B, E) of the elements that are `on` (B, E) bool -> (B, E, E): row i one-hot at element i's rank
+    among the on elements (values rounded; ties by position), zero rows for the others."""
+    E = v.shape[1]
+    vr, idx = v.round(), torch.arange(E, device=v.device)
+    before = idx[None, :] < idx[:, None]                                       # (i, j): j comes before i
+    lower = (vr[:, None, :] < vr[:, :, None]) | ((vr[:, None, :] == vr[:, :, None]) & before)   # (B, i, j)
+    rank = (lower & on[:, None, :]).sum(-1).clamp(max=E - 1)                   # (B, E)
+    return F.one_hot(rank, E).to(v.dtype) * on[..., None]
 
 
 def _ce(logits: Tensor, target: Tensor) -> Tensor:
