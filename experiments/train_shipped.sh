@@ -3,13 +3,14 @@
 #
 #     bash experiments/train_shipped.sh          # all stages; a killed stage resumes when the script runs again
 #
-# Evaluator: about 6 CPU-hours in all (20600 steps of batch 64); field: about 20 CPU-minutes on top of it
+# Evaluator: about 7.5 CPU-hours in all (25600 steps of batch 64); field: about 20 CPU-minutes on top of it
 # (plus 85 + 30 + 27 + 31 + 30 + 29 for the previous fields, whose learned metric it starts from).
 # Stages 1-2 are the earlier default (run f) and its longer schedule; stages 3-5 are warm-started fine-tunes
 # that add the ALU's bilinear path, the decoder's residue heads, then a third transition layer and the
 # element pointer (README, "The evaluator"); stages 6-8 continue run D on fresh data (run G with teacher-forced
-# one-step losses; run H, plain); stages 9-10 draw the weak ops more often (runs FB, FC; FC is the shipped
-# default). Stages 1-4 predate the layer and pointer, hence OLD.
+# one-step losses; run H, plain); stages 9-10 draw the weak ops more often (runs FB, FC); stages 11-12 add
+# fixed read-outs of the top list (its decoded sum and ranks) and of the operands' values (runs R2, R4; R4 is the
+# shipped default). Stages 1-4 predate the layer and pointer, hence OLD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD=(model.trans_layers=2 model.elem_copy=false)
@@ -66,13 +67,26 @@ python -c "from synth.evaluator import export; export('runs/ft_fb/checkpoint.pt'
 synth train-evaluator --out runs/ft_fc --steps 2500 init=runs/evaluator_FB.pt train.seed=22 "${FOCUS[@]}" \
     'data.focus={sum:8,sort:6,mod:6,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
 python -c "from synth.evaluator import export; export('runs/ft_fc/checkpoint.pt', 'runs/evaluator_FC.pt', half=True)"
-cp runs/evaluator_FC.pt synth/pretrained/evaluator_small.pt
 #    Side arm, not shipped (a plateau): run FE, FC continued on the same recipe
 #    synth train-evaluator --out runs/ft_fe --steps 2500 init=runs/evaluator_FC.pt train.seed=23 "${FOCUS[@]}" \
 #        'data.focus={sum:8,sort:6,mod:6,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
 #    and run sum24: --out runs/ft_ff --steps 1500 train.seed=24, the same with sum:24 (held-out sum unmoved)
+# 11. run R2: FC + the list read-out (the sum of the top list's decoded elements as number features for the
+#     ALU, their ranks for its element tokens) + the operands' read-out (README, "The evaluator";
+#     evaluator_ablation7.md; its side arm runs/ft_r: the same without model.alu_readout)
+READ=(model.list_readout=true model.alu_readout=true)
+synth train-evaluator --out runs/ft_r2 --steps 2500 init=runs/evaluator_FC.pt train.seed=23 "${FOCUS[@]}" "${READ[@]}" \
+    'data.focus={sum:8,sort:6,mod:6,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
+python -c "from synth.evaluator import export; export('runs/ft_r2/checkpoint.pt', 'runs/evaluator_R2.pt', half=True)"
+# 12. run R4: R2 continued with the focus moved to mod and sort, and the element pointer's rank score
+#     (model.rank_pointer; the shipped default; its side arm runs/ft_r3: the same without it)
+synth train-evaluator --out runs/ft_r4 --steps 2500 init=runs/evaluator_R2.pt train.seed=24 "${FOCUS[@]}" "${READ[@]}" \
+    model.rank_pointer=true \
+    'data.focus={sum:2,sort:6,mod:8,map_inc:2,map_neg:2,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
+python -c "from synth.evaluator import export; export('runs/ft_r4/checkpoint.pt', 'runs/evaluator_R4.pt', half=True)"
+cp runs/evaluator_R4.pt synth/pretrained/evaluator_small.pt
 
-# 11. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
+# 13. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
 #    on C2), each starting its learned metric from the one before (fields before field_j had no decoded term
 #    in the metric, hence model.metric_decoded=0)
 [ -e data/field_small/manifest.json ] || synth generate-data --out data/field_small --count 400000 --seed 11
@@ -99,11 +113,12 @@ field --evaluator runs/evaluator_G.pt --out runs/field_k train.steps=1000 train.
 python -c "from synth.field.train import export; export('runs/field_k/checkpoint.pt', 'runs/field_k_shipped.pt')"
 #    field_m8 (on H): most flow-matching samples at t = 0 (loss.t0_p=0.8), where a 1-step Euler solve reads
 #    the field (training at t > 0 shares the weights and cost 4-op accuracy: README, "The field"), 4-op
-#    rollouts in the roll loss with the decoder's cross-entropy at full weight; 600 steps. The shipped field
-#    (field_n) is the same recipe on the shipped evaluator FC, its metric started from field_m8's.
+#    rollouts in the roll loss with the decoder's cross-entropy at full weight; 600 steps. field_n is the same
+#    recipe on FC, and the shipped field (field_o) on the shipped evaluator R4, each metric started from field_m8's.
 M8=(train.steps=600 train.warmup=20 train.lr=0.0001 train.eval_every=0 data.gen.steps=4 loss.roll=2.0
     loss.roll_batch=64 loss.roll_steps_max=1 loss.t0_p=0.8 loss.dec=1.0)
 field --evaluator runs/evaluator_H.pt --out runs/field_m8 init_metric=runs/field_k_shipped.pt "${M8[@]}"
 python -c "from synth.field.train import export; export('runs/field_m8/checkpoint.pt', 'runs/field_m8_shipped.pt')"
-field --evaluator synth/pretrained/evaluator_small.pt --out runs/field_n init_metric=runs/field_m8_shipped.pt "${M8[@]}"
-python -c "from synth.field.train import export; export('runs/field_n/checkpoint.pt', 'synth/pretrained/field_small.pt')"
+field --evaluator runs/evaluator_FC.pt --out runs/field_n init_metric=runs/field_m8_shipped.pt "${M8[@]}"
+field --evaluator synth/pretrained/evaluator_small.pt --out runs/field_o init_metric=runs/field_m8_shipped.pt "${M8[@]}"
+python -c "from synth.field.train import export; export('runs/field_o/checkpoint.pt', 'synth/pretrained/field_small.pt')"
