@@ -10,10 +10,12 @@
 # element pointer (README, "The evaluator"); stages 6-8 continue run D on fresh data (run G with teacher-forced
 # one-step losses; run H, plain); stages 9-10 draw the weak ops more often (runs FB, FC); stages 11-12 add
 # fixed read-outs of the top list (its decoded sum and ranks) and of the operands' values (runs R2, R4; R4 is the
-# shipped default). Stages 1-4 predate the layer and pointer, hence OLD.
+# shipped default). The model config (synth/conf/model/small.yaml) is the shipped architecture: stages 1-10
+# predate its read-outs, hence NOREAD, and stages 1-4 also its third layer and pointer, hence OLD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OLD=(model.trans_layers=2 model.elem_copy=false)
+NOREAD=(model.alu_readout=false model.list_readout=false model.rank_pointer=false)
+OLD=(model.trans_layers=2 model.elem_copy=false "${NOREAD[@]}")
 PLAIN=(model.alu_bilinear=0 "model.residues=[]" "${OLD[@]}")
 run() { synth train-evaluator train.warmup=100 train.lr=0.0015 "$@"; }
 field() { synth train-field --data data/field_small train.lr=0.0002 loss.roll=1.0 loss.roll_batch=48 loss.t0_p=0.4 "$@"; }
@@ -34,21 +36,22 @@ python -c "from synth.evaluator import export; export('runs/ft_c2/checkpoint.pt'
 # 5. + a third transition layer and the element pointer (model=small as shipped; both start as a no-op),
 #    ops drawn by (recent loss)^1.5
 synth train-evaluator --out runs/ft_e --steps 3000 init=runs/ft_c2/checkpoint.pt train.seed=8 \
-    train.lr=0.0004 train.warmup=50 loss.adapt=1.5
+    train.lr=0.0004 train.warmup=50 loss.adapt=1.5 "${NOREAD[@]}"
 python -c "from synth.evaluator import export; export('runs/ft_e/checkpoint.pt', 'runs/evaluator_d_shipped.pt', half=True)"
 # 6. run F: run D continued on fresh data (a warm restart of the learning rate)
 synth train-evaluator --out runs/ft_f --steps 2000 init=runs/evaluator_d_shipped.pt train.seed=9 \
-    train.lr=0.0003 train.warmup=50 loss.adapt=1.5
+    train.lr=0.0003 train.warmup=50 loss.adapt=1.5 "${NOREAD[@]}"
 python -c "from synth.evaluator import export; export('runs/ft_f/checkpoint.pt', 'runs/evaluator_F.pt', half=True)"
 # 7. run G: F continued with teacher-forced one-step losses from every true state
 synth train-evaluator --out runs/ft_g --steps 1500 init=runs/ft_f/checkpoint.pt train.seed=10 \
-    train.lr=0.0003 train.warmup=50 loss.adapt=1.5 loss.teacher=true
+    train.lr=0.0003 train.warmup=50 loss.adapt=1.5 loss.teacher=true "${NOREAD[@]}"
 python -c "from synth.evaluator import export; export('runs/ft_g/checkpoint.pt', 'runs/evaluator_G.pt', half=True)"
 # 8. run H: G continued on fresh data (the default before stages 9-10; 2000 steps, about 40 CPU-minutes)
 synth train-evaluator --out runs/ft_hc --steps 2000 init=runs/evaluator_G.pt train.seed=12 \
-    train.lr=0.0004 train.warmup=50 loss.adapt=1.5
+    train.lr=0.0004 train.warmup=50 loss.adapt=1.5 "${NOREAD[@]}"
 python -c "from synth.evaluator import export; export('runs/ft_hc/checkpoint.pt', 'runs/evaluator_H.pt', half=True)"
-#    Side arms, not shipped (README, "The evaluator"; evaluator_ablation4.md and evaluator_ablation5.md):
+#    Side arms, not shipped (README, "The evaluator"; evaluator_ablation4.md and evaluator_ablation5.md; these
+#    and the side arms of stages 9-10 also take "${NOREAD[@]}" now that the config has the read-outs):
 #    synth train-evaluator --out runs/ft_h --steps 2000 init=runs/evaluator_G.pt train.seed=12 train.lr=0.0004 \
 #        train.warmup=50 loss.adapt=1.5 model.elem_set=128                                          # S
 #    synth train-evaluator --out runs/ft_fold --steps 2000 init=runs/evaluator_H.pt train.seed=13 \
@@ -59,12 +62,12 @@ python -c "from synth.evaluator import export; export('runs/ft_hc/checkpoint.pt'
 # 9. run FB: H with the weak ops drawn more often (data.focus) and 75% of ints uniform (README, "The evaluator";
 #    evaluator_ablation6.md; its side arm runs/ft_fa: the same without the two data.gen keys)
 FOCUS=(loss.adapt=1.5 data.gen.small_int_p=0.15 data.gen.edge_int_p=0.1 train.lr=0.0003 train.warmup=50)
-synth train-evaluator --out runs/ft_fb --steps 2500 init=runs/evaluator_H.pt train.seed=21 "${FOCUS[@]}" \
+synth train-evaluator --out runs/ft_fb --steps 2500 init=runs/evaluator_H.pt train.seed=21 "${FOCUS[@]}" "${NOREAD[@]}" \
     'data.focus={sum:6,sort:4,mod:4,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
 python -c "from synth.evaluator import export; export('runs/ft_fb/checkpoint.pt', 'runs/evaluator_FB.pt', half=True)"
-# 10. run FC: FB continued with a stronger focus (the shipped default; its side arm runs/ft_fd adds
+# 10. run FC: FB continued with a stronger focus (the default before stages 11-12; its side arm runs/ft_fd adds
 #     model.elem_fold=256)
-synth train-evaluator --out runs/ft_fc --steps 2500 init=runs/evaluator_FB.pt train.seed=22 "${FOCUS[@]}" \
+synth train-evaluator --out runs/ft_fc --steps 2500 init=runs/evaluator_FB.pt train.seed=22 "${FOCUS[@]}" "${NOREAD[@]}" \
     'data.focus={sum:8,sort:6,mod:6,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
 python -c "from synth.evaluator import export; export('runs/ft_fc/checkpoint.pt', 'runs/evaluator_FC.pt', half=True)"
 #    Side arm, not shipped (a plateau): run FE, FC continued on the same recipe
@@ -75,7 +78,7 @@ python -c "from synth.evaluator import export; export('runs/ft_fc/checkpoint.pt'
 #     ALU, their ranks for its element tokens) + the operands' read-out (README, "The evaluator";
 #     evaluator_ablation7.md; its side arm runs/ft_r: the same without model.alu_readout)
 READ=(model.list_readout=true model.alu_readout=true)
-synth train-evaluator --out runs/ft_r2 --steps 2500 init=runs/evaluator_FC.pt train.seed=23 "${FOCUS[@]}" "${READ[@]}" \
+synth train-evaluator --out runs/ft_r2 --steps 2500 init=runs/evaluator_FC.pt train.seed=23 "${FOCUS[@]}" "${READ[@]}" model.rank_pointer=false \
     'data.focus={sum:8,sort:6,mod:6,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
 python -c "from synth.evaluator import export; export('runs/ft_r2/checkpoint.pt', 'runs/evaluator_R2.pt', half=True)"
 # 12. run R4: R2 continued with the focus moved to mod and sort, and the element pointer's rank score
@@ -85,6 +88,10 @@ synth train-evaluator --out runs/ft_r4 --steps 2500 init=runs/evaluator_R2.pt tr
     'data.focus={sum:2,sort:6,mod:8,map_inc:2,map_neg:2,concat:1.5,eq:1.5,filter_even:1.5,min:1.5,sub:1.5}'
 python -c "from synth.evaluator import export; export('runs/ft_r4/checkpoint.pt', 'runs/evaluator_R4.pt', half=True)"
 cp runs/evaluator_R4.pt synth/pretrained/evaluator_small.pt
+#    Side arms, not shipped (evaluator_ablation7.md): run R, stage 11 with model.alu_readout=false (sum unmoved);
+#    run R3, stage 12 with model.rank_pointer=false; run R5, R4 continued (--out runs/ft_r5 --steps 1500
+#    init=runs/evaluator_R4.pt train.seed=25, focus {mod:12,eq:3,sum:2,sort:2,map_inc:2,map_neg:2,
+#    concat:1.5,filter_even:1.5,min:1.5,sub:1.5}): mod 0.91 -> 0.92, nothing else moved
 
 # 13. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
 #    on C2), each starting its learned metric from the one before (fields before field_j had no decoded term

@@ -21,7 +21,8 @@ reads all slots (plus slot embeddings, and the element latents of the top two sl
 with `elem_set`, s0's slot and element tokens first get a masked sum and pairwise relations of its elements)
 and writes Y: the new status latent and the new top value (and its elements, at the top slot's element
 positions); with `elem_fold` a bilinear fold over s0's elements adds to the new top value, and an optional
-wide MLP (`alu_hidden`) on the top operands refines both. Then the
+wide MLP (`alu_hidden`) on the top operands refines both (with `list_readout` it also reads the decoded sum of
+s0's elements, and s0's element tokens their ranks, fixed features without gradient). Then the
 new stack is routed: for every output slot the op's routing table picks a source among Y's top value,
 the old stack slots, the constants (c0..), the empty-slot latent and a pushed literal's latent. Stack ops
 (dup, swap, over, rot, drop) only move latents; `cK` copies a constant; every other op (one output)
