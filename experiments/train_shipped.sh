@@ -92,6 +92,7 @@ cp runs/evaluator_R4.pt synth/pretrained/evaluator_small.pt
 #    run R3, stage 12 with model.rank_pointer=false; run R5, R4 continued (--out runs/ft_r5 --steps 1500
 #    init=runs/evaluator_R4.pt train.seed=25, focus {mod:12,eq:3,sum:2,sort:2,map_inc:2,map_neg:2,
 #    concat:1.5,filter_even:1.5,min:1.5,sub:1.5}): mod 0.91 -> 0.92, nothing else moved
+#    and run R6, the same from R4 with --steps 2000 train.seed=26 train.lr=0.0001 threads=2: mod 0.93
 
 # 13. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
 #    on C2), each starting its learned metric from the one before (fields before field_j had no decoded term
