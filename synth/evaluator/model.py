@@ -111,6 +111,11 @@ class EvaluatorConfig:
 READOUT = 19                          # features per operand of LatentMachine.readout: _numeric's 18 + "no value"
 
 
+def _num_scale(profile) -> float:
+    """The unit of the number line feature: v / scale lies in [-1, 1] for the profile's ints."""
+    return float(max(abs(profile.int_min), abs(profile.int_max)))
+
+
 def _numeric(values: Tensor, scale: float) -> Tensor:
     """(N,) ints -> (N, 18) fixed features: v/scale and sin/cos of 2 pi v / P for 8 periods."""
     periods = torch.tensor([2.0, 3.0, 4.0, 5.0, 8.0, 16.0, 32.0, 128.0], dtype=torch.float64, device=values.device)
@@ -130,7 +135,7 @@ class SlotEmbed(nn.Module):
         self.par, self.bool, self.len = nn.Embedding(v["par"], d), nn.Embedding(v["bool"], d), nn.Embedding(v["len"], d)
         self.elem = nn.Embedding(v["elem"], elem_dim)
         self.elem_proj = nn.Linear(tok.max_len * elem_dim, d)
-        scale = float(max(abs(p.int_min), abs(p.int_max)))
+        scale = _num_scale(p)
         ints = torch.arange(tok.n_int) + p.int_min
         num = torch.zeros(v["int"], 18)
         num[:tok.n_int] = _numeric(ints, scale)
@@ -339,7 +344,7 @@ class ElemCopy(nn.Module):
         # elements (row i: element i) -> (B, E, C)
         score = self.q(y_out) @ self.k(y_in).transpose(1, 2) / math.sqrt(y_out.shape[-1])   # (B, E, 2E)
         if self.rank_gain is not None and rank is not None:
-            match = torch.cat([rank.transpose(1, 2), torch.zeros_like(rank)], -1)          # (B, E_out, 2E)
+            match = F.pad(rank.transpose(1, 2), (0, rank.shape[-1]))                       # (B, E_out, 2E): s1 never
             score = score + self.rank_gain(y_out) * match
         att = torch.softmax(score, -1)
         copy = att @ z_in                                                      # (B, E, C)
@@ -549,12 +554,15 @@ class LatentMachine(nn.Module):
         new_e = torch.cat([ze[:, :nc], torch.einsum("bds,bsec->bdec", route, esrc)], dim=1)
         return self._join(new_s, new_e)
 
+    def elem_probs(self, e: Tensor) -> Tensor:
+        """Element latents (..., E, C) -> the decoder's element distributions (..., E, Ve), float32, no gradient."""
+        with torch.no_grad():
+            return torch.softmax(self.decoder.elems(None, e).float(), -1)
+
     def elem_mask(self, e: Tensor) -> Tensor:
         """Element latents (..., E, C) -> (..., E): 1 - the decoder's probability that each is padding
         (no gradient)."""
-        with torch.no_grad():
-            p = torch.softmax(self.decoder.elems(None, e).float(), -1)         # (..., E, Ve)
-            return (1 - p[..., self.tok.E_PAD]).to(e.dtype)
+        return (1 - self.elem_probs(e)[..., self.tok.E_PAD]).to(e.dtype)
 
     def readout(self, z: Tensor) -> Tensor:
         """Value-slot latents (..., C) -> (..., READOUT) number features of what they hold, as the decoder
@@ -572,16 +580,13 @@ class LatentMachine(nn.Module):
         them as a one-hot (ties by position; zero rows for padding). A DeepSets pool whose element map is
         the number line: what `sum` and `sort` need and attention only approximates (ElemSet, ElemFold
         learn these and did not)."""
-        with torch.no_grad():
-            p = torch.softmax(self.decoder.elems(None, e).float(), -1)         # (B, E, Ve)
-            p_int = p[..., self.tok.E_INT0:self.tok.E_INT0 + self.tok.n_int]   # (B, E, n_int)
-            v = p_int @ self.elem_val                                          # (B, E) expected values
-            live = 1 - p[..., self.tok.E_PAD]                                  # (B, E)
-            scale = float(max(abs(self.profile.int_min), abs(self.profile.int_max)))
-            other = (live - p_int.sum(-1)).clamp(min=0).sum(1, keepdim=True)   # (B, 1)
-            feats = torch.cat([_numeric(v.sum(1), scale), other], -1)          # (B, READOUT)
-            onehot = rank_onehot(v, live > 0.5)                                # (B, E, E)
-        return feats.to(e.dtype), onehot.to(e.dtype)
+        p = self.elem_probs(e)                                                 # (B, E, Ve)
+        p_int = p[..., self.tok.E_INT0:self.tok.E_INT0 + self.tok.n_int]       # (B, E, n_int)
+        v = p_int @ self.elem_val                                              # (B, E) expected values
+        live = 1 - p[..., self.tok.E_PAD]                                      # (B, E)
+        other = (live - p_int.sum(-1)).clamp(min=0).sum(1, keepdim=True)       # (B, 1)
+        feats = torch.cat([_numeric(v.sum(1), _num_scale(self.profile)), other], -1)   # (B, READOUT)
+        return feats.to(e.dtype), rank_onehot(v, live > 0.5).to(e.dtype)       # (B, E, E) ranks
 
     def _level(self, z: Tensor, level: Tensor | None) -> Tensor:
         if level is None:
