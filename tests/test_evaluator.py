@@ -188,6 +188,17 @@ def test_warm_start_adds_a_bilinear_alu_as_a_no_op(tiny_ckpt, tmp_path):
         warm_start(build(wide)[0], str(tiny_ckpt))
 
 
+def test_trainable_freezes_all_but_the_named_parts(tiny_ckpt, tmp_path):
+    before = load_checkpoint(tiny_ckpt)["model"]
+    train(_cfg(tmp_path, "train.steps=3", f"init={tiny_ckpt}", "trainable=[alu.]"))
+    after = load_checkpoint(tmp_path / "checkpoint.pt")["model"]
+    moved = {k for k, v in after.items() if k in before and not torch.equal(v.float(), before[k].float())}
+    assert moved and all(k.startswith("alu.") for k in moved), sorted(moved)[:5]
+    from synth.errors import UserError
+    with pytest.raises(UserError, match="no parameter of this model starts with 'alux.'"):
+        train(_cfg(tmp_path / "bad", "train.steps=1", "trainable=[alux.]"))
+
+
 def _added_as_no_op(tiny_ckpt, tmp_path, options: list, prefixes: tuple, states: list, ops: list):
     """Build the tiny model with `options`, warm-started from tiny_ckpt: only parameters under `prefixes` are
     new, and the transition of `states` by `ops` is exactly the base model's. -> (cfg, model, Z of states)."""

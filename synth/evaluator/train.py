@@ -62,6 +62,8 @@ class TrainEvaluatorConfig:
     threads: int = 1               # torch CPU threads; 0 = torch's default
     init: str = ""                 # warm start: the weights of this evaluator checkpoint (a fine-tune with a fresh
                                    #   optimizer; parameters it lacks, e.g. a new ALU path, keep their init)
+    trainable: list = field(default_factory=list)   # parameter-name prefixes that train, e.g. [alu.]: the rest
+                                   #   is frozen (a drill of one part that cannot disturb the others); [] = all
     model: EvaluatorConfig = field(default_factory=EvaluatorConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -232,11 +234,25 @@ def warm_start(model: LatentMachine, path: str) -> list[str]:
     return missing
 
 
+def freeze(model: LatentMachine, trainable: list) -> None:
+    """Only parameters whose names start with one of `trainable` keep requires_grad ([] = all train)."""
+    if not trainable:
+        return
+    names = [n for n, _ in model.named_parameters()]
+    for prefix in trainable:
+        if not any(n.startswith(str(prefix)) for n in names):
+            raise UserError(f"trainable: no parameter of this model starts with {prefix!r} "
+                            f"(top-level parts: {sorted({n.split('.')[0] for n in names})})")
+    for n, p in model.named_parameters():
+        p.requires_grad_(any(n.startswith(str(prefix)) for prefix in trainable))
+
+
 def train(cfg: TrainEvaluatorConfig, data_dir: str | None = None) -> FitResult:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.train.seed)
     model, get_batch, loss_fn, eval_fn, stats = build(cfg, data_dir)
+    freeze(model, cfg.trainable)
     if cfg.init and not will_resume(cfg.train):
         new = warm_start(model, cfg.init)
         if new:
