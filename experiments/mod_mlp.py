@@ -18,7 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from synth.evaluator.model import _numeric
+from dsl import get_profile
+from synth.evaluator.model import _num_scale, _numeric
 
 
 class ModMLP(nn.Module):
@@ -45,9 +46,10 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
-    lo, hi = -64, 63                                                   # the `small` profile's ints
-    values = torch.arange(lo, hi + 1)
-    num = _numeric(values, 64.0)                                       # (128, 18)
+    prof = get_profile("small")
+    lo = prof.int_min
+    values = torch.arange(lo, prof.int_max + 1)                       # (V,) the profile's ints, V = 128
+    num = _numeric(values, _num_scale(prof))                          # (V, 18)
     A, B = torch.meshgrid(values, values, indexing="ij")
     A, B = A.flatten(), B.flatten()
     A, B = A[B != 0], B[B != 0]

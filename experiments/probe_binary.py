@@ -26,7 +26,7 @@ def grid_accuracy(path: str, op: str) -> tuple[float, list[float]]:
     ev = load_evaluator(path)
     p = ev.profile
     if op not in p.ops:
-        raise SystemExit(f"probe_binary: op {op!r} is not in profile {p.name!r}")
+        raise ValueError(f"op {op!r} is not in profile {p.name!r}")
     pairs = [(a, b) for a in range(p.int_min, p.int_max + 1) for b in range(p.int_min, p.int_max + 1)]
     with torch.no_grad():
         out = ev.run_programs([(op,)] * len(pairs), pairs, [()] * len(pairs))
@@ -53,8 +53,11 @@ def main() -> None:
     for spec in a.checkpoints:
         name, sep, path = spec.partition("=")
         if not sep or not Path(path).is_file():
-            raise SystemExit(f"probe_binary: --checkpoints wants NAME=PATH of an existing file, got {spec!r}")
-        acc, bins = grid_accuracy(path, a.op)
+            ap.error(f"--checkpoints wants NAME=PATH of an existing file, got {spec!r}")
+        try:
+            acc, bins = grid_accuracy(path, a.op)
+        except ValueError as e:
+            ap.error(f"--op: {e}")
         lines.append(f"| {name} | {acc:.3f} |" + "".join(f" {x:.2f} |" for x in bins))
         print(lines[-1], flush=True)
     text = f"`{a.op}` on every operand pair [a, b] (one step, exact match against the interpreter)\n\n" + "\n".join(lines)
