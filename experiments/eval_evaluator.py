@@ -11,7 +11,8 @@
     python experiments/eval_evaluator.py --metrics runs/ft_r2/metrics.csv runs/ft_r4/metrics.csv \
         --curves-out experiments/figures/evaluator_training_readout.png                   # stages 11-12 (run R4)
     python experiments/eval_evaluator.py --metrics runs/ft_r5/metrics.csv runs/ft_m5/metrics.csv \
-        runs/ft_m6/metrics.csv --curves-out experiments/figures/evaluator_training_mod.png  # 13-15 (shipped: M6)
+        runs/ft_m6/metrics.csv runs/ft_d1/metrics.csv runs/ft_d2/metrics.csv \
+        --curves-out experiments/figures/evaluator_training_mod.png                       # 13-17 (shipped: D2)
 
 Runs `synth eval-evaluator` on datasets/heldout/small_runs.jsonl (make it with
 experiments/make_heldout_evaluator.py), writes the report to experiments/results/evaluator_heldout.json,

@@ -3,7 +3,7 @@
 #
 #     bash experiments/train_shipped.sh          # all stages; a killed stage resumes when the script runs again
 #
-# Evaluator: about 8.5 CPU-hours in all (28100 steps of batch 64, and a 1500-step drill of batch 512); field:
+# Evaluator: about 9 CPU-hours in all (29100 steps of batch 64, and 2500 drill steps of batch 512); field:
 # about 20 CPU-minutes on top of it (plus 85 + 30 + 27 + 31 + 30 + 29 for the previous fields, whose learned
 # metric it starts from).
 # Stages 1-2 are the earlier default (run f) and its longer schedule; stages 3-5 are warm-started fine-tunes
@@ -11,9 +11,10 @@
 # element pointer (README, "The evaluator"); stages 6-8 continue run D on fresh data (run G with teacher-forced
 # one-step losses; run H, plain); stages 9-10 draw the weak ops more often (runs FB, FC); stages 11-12 add
 # fixed read-outs of the top list (its decoded sum and ranks) and of the operands' values (runs R2, R4); stages
-# 13-15 teach `mod` (run R5: focus; run M5: an ALU-only drill; run M6, the shipped default: the whole model
-# re-aligned). The model config (synth/conf/model/small.yaml) is the shipped architecture: stages 1-10
-# predate its read-outs, hence NOREAD, and stages 1-4 also its third layer and pointer, hence OLD.
+# 13-15 teach `mod` (run R5: focus; run M5: an ALU-only drill; run M6: the whole model re-aligned), stages
+# 16-17 `div` the same way (runs D1, D2; D2 is the shipped default). The model config
+# (synth/conf/model/small.yaml) is the shipped architecture: stages 1-10 predate its read-outs, hence NOREAD,
+# and stages 1-4 also its third layer and pointer, hence OLD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NOREAD=(model.alu_readout=false model.list_readout=false model.rank_pointer=false)
@@ -104,18 +105,28 @@ synth train-evaluator --out runs/ft_m5 --steps 1500 init=runs/evaluator_R5.pt 't
     train.batch_size=512 data.gen.steps=1 "${INTS[@]}" train.lr=0.001 \
     'data.focus={mod:30,eq:3,sum:2,sort:2,map_inc:2,map_neg:2,concat:1.5,filter_even:1.5,min:1.5,sub:1.5}'
 python -c "from synth.evaluator import export; export('runs/ft_m5/checkpoint.pt', 'runs/evaluator_M5.pt', half=True)"
-# 15. run M6: the whole model re-aligned on 4-step rollouts at lr 1e-4 (the shipped default; 4-op back to 0.94)
+# 15. run M6: the whole model re-aligned on 4-step rollouts at lr 1e-4 (4-op back to 0.94)
 synth train-evaluator --out runs/ft_m6 --steps 1000 init=runs/evaluator_M5.pt train.seed=33 "${INTS[@]}" \
     train.lr=0.0001 "$MODF"
 python -c "from synth.evaluator import export; export('runs/ft_m6/checkpoint.pt', 'runs/evaluator_M6.pt', half=True)"
-cp runs/evaluator_M6.pt synth/pretrained/evaluator_small.pt
 #    Side arm (evaluator_ablation8.md): run M6a, stage 15 from M5 at step 700 (stage 14 with train.stop_at=700).
 #    Tried and dropped (`python experiments/probe_binary.py`, mod on the whole grid; R5 0.889): R6 continued at
 #    lr 1e-4 with mod:12 (0.896 after 1200 steps) or mod:30 (0.894 after 800), R5 continued at lr 3e-4 with
 #    mod:30 (0.884 after 700), the ALU alone at lr 1e-3 on 4-step rollouts of 64 (0.872 after 800), and the
 #    drill of stage 14 on 2-step rollouts of 256 (0.903 after 300 steps, where stage 14 had 0.935).
+# 16. run D1: the same drill for `div` (div on the grid 0.959 -> 0.999; 4-op rollouts 0.942 -> 0.921)
+synth train-evaluator --out runs/ft_d1 --steps 1000 init=runs/evaluator_M6.pt 'trainable=[alu.]' train.seed=34 \
+    train.batch_size=512 data.gen.steps=1 "${INTS[@]}" train.lr=0.001 \
+    'data.focus={div:30,mod:12,eq:3,sum:2,sort:2,map_inc:2,map_neg:2,concat:1.5,filter_even:1.5,min:1.5,sub:1.5}'
+python -c "from synth.evaluator import export; export('runs/ft_d1/checkpoint.pt', 'runs/evaluator_D1.pt', half=True)"
+# 17. run D2: re-aligned as in stage 15 (the shipped default; 2 threads)
+synth train-evaluator --out runs/ft_d2 --steps 1000 init=runs/evaluator_D1.pt train.seed=35 threads=2 "${INTS[@]}" \
+    train.lr=0.0001 \
+    'data.focus={div:8,mod:8,eq:3,sum:2,sort:2,map_inc:2,map_neg:2,concat:1.5,filter_even:1.5,min:1.5,sub:1.5}'
+python -c "from synth.evaluator import export; export('runs/ft_d2/checkpoint.pt', 'runs/evaluator_D2.pt', half=True)"
+cp runs/evaluator_D2.pt synth/pretrained/evaluator_small.pt
 
-# 16. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
+# 18. the fields. First the two earlier defaults (runs/field_f, 85 CPU-minutes, on run f; runs/field_g, 30,
 #    on C2), each starting its learned metric from the one before (fields before field_j had no decoded term
 #    in the metric, hence model.metric_decoded=0)
 [ -e data/field_small/manifest.json ] || synth generate-data --out data/field_small --count 400000 --seed 11
@@ -143,13 +154,15 @@ python -c "from synth.field.train import export; export('runs/field_k/checkpoint
 #    field_m8 (on H): most flow-matching samples at t = 0 (loss.t0_p=0.8), where a 1-step Euler solve reads
 #    the field (training at t > 0 shares the weights and cost 4-op accuracy: README, "The field"), 4-op
 #    rollouts in the roll loss with the decoder's cross-entropy at full weight; 600 steps. field_n is the same
-#    recipe on FC, field_o on R4 (shipped with it), and the shipped field (field_p) on the shipped evaluator
-#    M6, each metric started from field_m8's.
+#    recipe on FC, field_o on R4 and field_p on M6 (each shipped with its evaluator), and the shipped field
+#    (field_q, 2 threads) on the shipped evaluator D2, each metric started from field_m8's.
 M8=(train.steps=600 train.warmup=20 train.lr=0.0001 train.eval_every=0 data.gen.steps=4 loss.roll=2.0
     loss.roll_batch=64 loss.roll_steps_max=1 loss.t0_p=0.8 loss.dec=1.0)
 field --evaluator runs/evaluator_H.pt --out runs/field_m8 init_metric=runs/field_k_shipped.pt "${M8[@]}"
 python -c "from synth.field.train import export; export('runs/field_m8/checkpoint.pt', 'runs/field_m8_shipped.pt')"
 field --evaluator runs/evaluator_FC.pt --out runs/field_n init_metric=runs/field_m8_shipped.pt "${M8[@]}"
 field --evaluator runs/evaluator_R4.pt --out runs/field_o init_metric=runs/field_m8_shipped.pt "${M8[@]}"
-field --evaluator synth/pretrained/evaluator_small.pt --out runs/field_p init_metric=runs/field_m8_shipped.pt "${M8[@]}"
-python -c "from synth.field.train import export; export('runs/field_p/checkpoint.pt', 'synth/pretrained/field_small.pt')"
+field --evaluator runs/evaluator_M6.pt --out runs/field_p init_metric=runs/field_m8_shipped.pt "${M8[@]}"
+field --evaluator synth/pretrained/evaluator_small.pt --out runs/field_q init_metric=runs/field_m8_shipped.pt \
+    "${M8[@]}" threads=2
+python -c "from synth.field.train import export; export('runs/field_q/checkpoint.pt', 'synth/pretrained/field_small.pt')"
