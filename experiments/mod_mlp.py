@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dsl import get_profile
+from dsl import get_profile, run
 from synth.evaluator.model import _num_scale, _numeric
 
 
@@ -53,7 +53,7 @@ def main() -> None:
     A, B = torch.meshgrid(values, values, indexing="ij")
     A, B = A.flatten(), B.flatten()
     A, B = A[B != 0], B[B != 0]
-    R = A - B * torch.div(A, B, rounding_mode="floor")                 # floor mod, |R| < |B|: always in range
+    R = torch.tensor([run(("mod",), (int(x), int(y))).stack[0] for x, y in zip(A, B)])   # the interpreter's mod
     ia, ib, target = A - lo, B - lo, R - lo
     net = ModMLP(len(values), a.features)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3)

@@ -11,6 +11,7 @@ Default checkpoint: the shipped evaluator.
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 import torch
@@ -21,19 +22,23 @@ from synth.evaluator.api import PRETRAINED, load_evaluator
 BINS = ((0, 0), (1, 7), (8, 15), (16, 23), (24, 31), (32, 47), (48, 64))       # |b| ranges
 
 
+@functools.cache
+def interpreter_grid(op: str, lo: int, hi: int) -> tuple[list, list]:
+    """Every operand pair (a, b) in lo..hi and the interpreter's result of `op` on [a, b] (once per op)."""
+    pairs = [(a, b) for a in range(lo, hi + 1) for b in range(lo, hi + 1)]
+    return pairs, [run((op,), s, ()) for s in pairs]
+
+
 def grid_accuracy(path: str, op: str) -> tuple[float, list[float]]:
     """Exact match of checkpoint `path` on `op` over every (a, b) pair: overall and per |b| bin of BINS."""
     ev = load_evaluator(path)
     p = ev.profile
     if op not in p.ops:
         raise ValueError(f"op {op!r} is not in profile {p.name!r}")
-    pairs = [(a, b) for a in range(p.int_min, p.int_max + 1) for b in range(p.int_min, p.int_max + 1)]
+    pairs, truth = interpreter_grid(op, p.int_min, p.int_max)
     with torch.no_grad():
         out = ev.run_programs([(op,)] * len(pairs), pairs, [()] * len(pairs))
-    ok = []
-    for s, o in zip(pairs, out):
-        t = run((op,), s, ())
-        ok.append(o.stack == t.stack and o.error == t.error)
+    ok = [o.stack == t.stack and o.error == t.error for o, t in zip(out, truth)]
     per_bin = []
     for lo, hi in BINS:
         hits = [k for (a, b), k in zip(pairs, ok) if lo <= abs(b) <= hi]
