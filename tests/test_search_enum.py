@@ -219,7 +219,8 @@ def test_verify_rejects_wrong_and_too_long():
 
 def test_cli_search_end_to_end(root, capsys):
     f = root / "datasets/examples/mixed.jsonl"
-    assert main(["search", "--io", str(f), "--time-limit", "5", "enumerate.max_length=5"]) == 0
+    assert main(["search", "--io", str(f), "--method", "enumerate", "--time-limit", "5",
+                 "enumerate.max_length=5"]) == 0
     out, err = capsys.readouterr()
     lines = [json.loads(x) for x in out.splitlines()]
     tasks = load_tasks(f)
@@ -233,3 +234,7 @@ def test_cli_search_end_to_end(root, capsys):
                  "--checkpoint", "ignored.pt", "--time-limit", "5"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["program"] == "c0 mul c1 add" and "Traceback" not in err
+    assert main(["search", "--io", str(root / "datasets/examples/affine.json"), "--time-limit", "5"]) == 0
+    out, err = capsys.readouterr()                     # no --method: `default`, which finds both constants
+    res = json.loads(out)
+    assert res["method"] == "default" and res["solved"] and res["constants"] == [11, 37]

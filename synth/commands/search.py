@@ -21,7 +21,7 @@ HELP = "search for programs that solve the tasks of a file (one result JSON line
 
 @dataclass
 class SearchConfig:
-    method: str = "enumerate"
+    method: str = "default"
     time_limit: float = 10.0
     profile: Optional[str] = None
     checkpoint: Optional[str] = None
@@ -29,7 +29,7 @@ class SearchConfig:
 
 def add_arguments(p) -> None:
     p.add_argument("--io", required=True, metavar="FILE", help="task file (SPEC §5) or DeepCoder-style JSON Lines")
-    p.add_argument("--method", help="search method (default from config: enumerate)")
+    p.add_argument("--method", help="search method (default: default, BFS + meeting in the middle)")
     p.add_argument("--time-limit", type=float, metavar="S", help="seconds per task (default 10)")
     p.add_argument("--profile", help="profile for every task (default: each task's own, else small)")
     p.add_argument("--checkpoint", metavar="PATH", help="model checkpoint for neural methods")
