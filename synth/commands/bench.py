@@ -74,8 +74,14 @@ def run_bench(suites: list[str], methods: list[str], cfg: BenchConfig, sections:
     from ..errors import UserError
     from ..search.suites import load_suite
     loaded = [(Path(s).stem, load_suite(s, cfg.profile)) for s in suites]  # all files validated first
+    if cfg.checkpoint:
+        from ..core.checkpoint import read_checkpoint
+        read_checkpoint(cfg.checkpoint, f"--checkpoint {cfg.checkpoint}")
+    from .search import check_constants
     for m in methods:
-        make_solver(m, sections, cfg.checkpoint)  # unknown method or bad settings: fail before running
+        solve = make_solver(m, sections, cfg.checkpoint)  # unknown method or bad settings: fail before running
+        for _, tasks in loaded:
+            check_constants(tasks, solve, cfg.profile)
     check_seconds(cfg.time_limit)
     if cfg.workers < 1:
         raise UserError("--workers must be at least 1")

@@ -58,6 +58,9 @@ def main(args) -> int:
     torch.set_num_threads(1)
     records = list(read_jsonl(args.traces))      # the whole file is read and checked before the model loads
     loaded = [(n, rec, _load(rec, f"{args.traces}: line {n}")) for n, rec in records]
+    if args.checkpoint:
+        from ..core.checkpoint import read_checkpoint
+        read_checkpoint(args.checkpoint, f"--checkpoint {args.checkpoint}")
     ev = load_evaluator(args.checkpoint)
     codes, inputs, consts, results, skipped = [], [], [], [], 0
     for n, rec, (prog, p, stack, cs) in loaded:

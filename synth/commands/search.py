@@ -100,6 +100,24 @@ def make_solver(method: str, sections: dict, checkpoint: str | None):
         raise UserError(str(e)) from None
 
 
+def check_constants(tasks, solve, profile) -> None:
+    """UserError when a task's given constants plus the method's free constants exceed the profile's."""
+    from dsl import get_profile
+
+    from ..errors import UserError
+    free = getattr(solve.config, "free_constants", None)
+    if free is None:
+        return
+    section = solve.method.section
+    for t in tasks:
+        p = get_profile(profile or t.profile)
+        n_const = sum(1 for o in p.ops if o.startswith("c") and o[1:].isdigit())
+        if t.free_constants is None and len(t.constants) + free > n_const:
+            raise UserError(f"task '{t.name}': {len(t.constants)} given constants + {section}.free_constants={free} "
+                            f"exceed the {n_const} constant ops of profile '{p.name}'; lower "
+                            f"{section}.free_constants or set the task's free_constants")
+
+
 def main(args) -> int:
     from ..errors import UserError
     from ..search.suites import load_suite
@@ -114,7 +132,11 @@ def main(args) -> int:
         except ValueError as e:
             raise UserError(f"--profile: {e}") from None
     tasks = load_suite(args.io, cfg.profile)   # validates the whole file first (TaskError -> exit 2)
+    if cfg.checkpoint:
+        from ..core.checkpoint import read_checkpoint
+        read_checkpoint(cfg.checkpoint, f"--checkpoint {cfg.checkpoint}")
     solve = make_solver(cfg.method, sections, cfg.checkpoint)
+    check_constants(tasks, solve, cfg.profile)
     n_solved = 0
     for i, task in enumerate(tasks, 1):
         res = solve(task, cfg.time_limit, cfg.profile)
