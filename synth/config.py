@@ -38,9 +38,13 @@ def config_error(name: str, e: Exception) -> "UserError":
     key = getattr(e, "full_key", None)
     text = str(e)
     first = text.splitlines()[0] if text else type(e).__name__
-    if first.startswith("Could not override") and "not in struct" in str(e.__cause__):   # Hydra: unknown key
+    cause = e.__cause__
+    if first.startswith("Could not override") and "not in struct" in str(cause):   # Hydra: unknown key
         key = key or first.split("'")[1]
         first = f"unknown key (a new key needs a leading +, e.g. +{key}=...)"
+    elif first.startswith("Error merging override") and cause is not None:     # Hydra: a value of the wrong kind
+        key = getattr(cause, "full_key", None) or first.split("override ", 1)[1].split("=", 1)[0]
+        first = (str(cause).splitlines() or [type(cause).__name__])[0]
     msg = clip(first, 160)
     return UserError(f"config '{name}'" + (f", key '{key}'" if key else "") + f": {msg}")
 
@@ -66,8 +70,25 @@ def structured(name: str, cfg: Any, schema: type, extra: dict | None = None) -> 
         merged = OmegaConf.merge(OmegaConf.structured(schema), cfg, OmegaConf.create(extra or {}))
         OmegaConf.to_container(merged, resolve=True, throw_on_missing=True)
     except OmegaConfBaseException as e:
+        if not getattr(e, "full_key", None):       # some merge errors do not say which key: find it
+            e.full_key = _failing_key(OmegaConf.structured(schema), OmegaConf.to_container(cfg))
         raise config_error(name, e) from None
     return merged
+
+
+def _failing_key(base, d: dict, prefix: str = "") -> str | None:
+    """The dotted key of `d` whose merge into structured config `base` fails (first found), or None."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+    for k, v in d.items():
+        try:
+            OmegaConf.merge(base, {k: v})
+        except OmegaConfBaseException:
+            sub = base.get(k) if hasattr(base, "get") else None
+            if isinstance(v, dict) and sub is not None and OmegaConf.is_dict(sub):
+                return _failing_key(sub, v, f"{prefix}{k}.") or f"{prefix}{k}"
+            return f"{prefix}{k}"
+    return None
 
 
 def compose(name: str, overrides: Sequence[str] = (), schema: type[T] | None = None) -> Any:

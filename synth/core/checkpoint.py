@@ -87,7 +87,7 @@ RESUME_FREE = {"train.stop_at", "train.progress", "train.out_dir", "train.resume
 def _settings(config: dict, meta: dict | None) -> dict:
     """What a run was started with: the command's config (meta["config"]) with the TrainConfig as `train`."""
     meta = meta or {}
-    out = {"train": dict(config), **dict(meta.get("config") or {})}
+    out = {**dict(meta.get("config") or {}), "train": dict(config)}
     if meta.get("evaluator_fingerprint"):
         out["evaluator_fingerprint"] = meta["evaluator_fingerprint"]
     return out

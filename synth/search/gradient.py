@@ -59,17 +59,19 @@ class GradientConfig:
     slots: int = 8                       # L program slots (skip makes shorter programs)
     restarts: int = 8                    # R restarts in one batch
     free_constants: int = 0              # free int constants when the task does not say
-    literals: list = field(default_factory=lambda: [-1, 0, 1, 2, 3, 4, 5, 10])
+    literals: list[int] = field(default_factory=lambda: [-1, 0, 1, 2, 3, 4, 5, 10])
     lr: float = 0.2
     init_noise: float = 0.3
     skip_bias: float = 0.5               # initial logit of skip (short programs first)
     anneal: bool = True                  # alpha follows `alphas`; false: alpha 0 throughout
-    alphas: list = field(default_factory=lambda: [[0.0, 1.0], [0.25, 0.5], [0.5, 0.0]])  # (cycle fraction, alpha)
+    alphas: list[list[float]] = field(default_factory=lambda: [[0.0, 1.0], [0.25, 0.5], [0.5, 0.0]])  # (cycle fraction, alpha)
     cycle_steps: int = 40                # steps per annealing cycle
-    tau: list = field(default_factory=lambda: [1.5, 0.5])            # temperature at cycle start, end
-    entropy: list = field(default_factory=lambda: [-0.01, 0.02])     # entropy weight at start, end
+    tau: list[float] = field(default_factory=lambda: [1.5, 0.5])            # temperature at cycle start, end
+    entropy: list[float] = field(default_factory=lambda: [-0.01, 0.02])     # entropy weight at start, end
     mask: bool = True                    # abstract-graph mask
-    samples: int = 48                    # grounded samples per restart per step
+    samples: int = 48                    # grounded samples per restart per step ...
+    sample_runs: int = 4096              # ... fewer when samples x examples would exceed this (at least 4)
+    latent_rows: int = 64                # restarts x examples through the model per step (a moving window beyond)
     explore: float = 0.05                # uniform share in the sampling distribution
     decode_every: int = 4                # steps between beam decodes
     beam: int = 16                       # programs per restart from the beam
@@ -148,179 +150,260 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
     """The search loop (module docstring). `meet`: backward goals already built (bidir.Meet; the hybrid
     passes its own). `prior_out`, when given, receives the final distributions
     (`theta` (R, L, V) logits, `q` (R, n_free, n_int), the TaskSpace `space`, `best` samples) for the hybrid."""
-    import torch
-    clock = get_clock(cfg.clock)
-    t0 = clock()
-    deadline = t0 + time_limit
-    nfree = task.free_constants if task.free_constants is not None else cfg.free_constants
-    sp = TaskSpace(task, p, nfree, cfg.literals, cfg.slots, mask=cfg.mask)
-    seed = int(hashlib.sha1(f"{cfg.seed}:{task.name}".encode()).hexdigest()[:8], 16)
-    rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(seed)
-    R, L, V, E = cfg.restarts, sp.L, sp.V, len(sp.inputs)
-    n_int, nf = len(sp.int_values), sp.n_free
-    cand = 0
-    tried: set = set()
-    swept: set = set()
+    s = _Search(task, time_limit, p, cfg, executor, prior_out, meet)
+    res = s.first_checks()
+    while res is None and s.clock() < s.deadline:
+        res = s.step()
+    return res if res is not None else s.give_up()
 
-    def found(prog, consts):
-        prog = sp.simplify(prog, consts)
-        code, full, text = sp.solution(prog, consts)
-        if verify(task, code, full, p):
-            return SearchResult(task.name, True, text, full, clock() - t0, "gradient", cand)
+
+class _Search:
+    """The state of one gradient search; `step()` is one optimisation step (module docstring, 1-4)."""
+
+    def __init__(self, task, time_limit, p, cfg, executor, prior_out, meet):
+        import torch
+        self.task, self.p, self.cfg, self.prior_out = task, p, cfg, prior_out
+        self.clock = get_clock(cfg.clock)
+        self.t0 = self.clock()
+        self.time_limit, self.deadline = time_limit, self.t0 + time_limit
+        self.nfree = task.free_constants if task.free_constants is not None else cfg.free_constants
+        sp = self.sp = TaskSpace(task, p, self.nfree, cfg.literals, cfg.slots, mask=cfg.mask)
+        seed = int(hashlib.sha1(f"{cfg.seed}:{task.name}".encode()).hexdigest()[:8], 16)
+        self.rng = np.random.default_rng(seed)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.R, self.L, self.V, self.E = cfg.restarts, sp.L, sp.V, len(sp.inputs)
+        self.n_int, self.nf = len(sp.int_values), sp.n_free
+        # grounded samples per restart: capped so that samples x examples stays within sample_runs
+        self.n_samples = cfg.samples if cfg.samples * self.E <= cfg.sample_runs else \
+            max(4, min(cfg.samples, cfg.sample_runs // self.E))
+        self.cand, self.step_no = 0, 0
+        self.tried, self.swept, self.met_seen = set(), set(), set()
+        self.pool: dict = {}       # skeleton -> best sign-level reward seen (candidates for the constant sweep)
+        self.fitted: dict = {}     # skeleton -> (free values fitted on example 0, final state)
+        self.meet = meet
+        self.ex = executor if executor is not None and executor.profile == p and cfg.latent_weight > 0 else None
+
+    # ---- set-up ---------------------------------------------------------------------------------------------
+    def first_checks(self) -> SearchResult | None:
+        """The empty program; the backward goals; the model's plan; the initial distributions."""
+        import torch
+        cfg, sp, L, V = self.cfg, self.sp, self.L, self.V
+        if sp.matches(sp.inputs):
+            res = self.found((), (0,) * self.nf)
+            if res:
+                return res
+        if self.meet is None and cfg.meet:      # (the hybrid passes the one it built)
+            self.meet = Meet(self.task, self.p, cfg.literals, self.nfree, cfg.meet_depth,
+                             deadline=self.t0 + cfg.meet_budget * self.time_limit, clock=self.clock)
+        self.meet = self.meet if self.meet is not None and self.meet.ok else None
+        self.plan = self.ex.plan(sp) if self.ex is not None else None
+        self.static = torch.from_numpy(sp.slot_masks()) if cfg.mask else torch.ones(L, V, dtype=torch.bool)
+        self.neg = torch.tensor(-1e9)
+        self.theta, self.phi = self.fresh(self.R)
+        self.theta.requires_grad_(True)
+        self.phi.requires_grad_(True)
+        self.opt = _Adam([self.theta, self.phi], cfg.lr)
+        self.best_r = np.zeros(self.R)
         return None
 
-    if sp.matches(sp.inputs):
-        res = found((), (0,) * nf)
-        if res:
-            return res
-    if meet is None and cfg.meet:      # (the hybrid passes the one it built)
-        meet = Meet(task, p, cfg.literals, nfree, cfg.meet_depth, deadline=t0 + cfg.meet_budget * time_limit,
-                    clock=clock)
-    meet = meet if meet is not None and meet.ok else None
-    met_seen: set = set()
-    ex = executor if executor is not None and executor.profile == p and cfg.latent_weight > 0 else None
-    plan = ex.plan(sp) if ex is not None else None
-    static = torch.from_numpy(sp.slot_masks()) if cfg.mask else torch.ones(L, V, dtype=torch.bool)
-    neg = torch.tensor(-1e9)
-
-    def fresh(k: int):
-        th = torch.randn(k, L, V, generator=gen) * cfg.init_noise
-        th[..., sp.SKIP] += cfg.skip_bias
-        ph = torch.randn(k, max(nf, 1), n_int, generator=gen) * cfg.init_noise
+    def fresh(self, k: int):
+        import torch
+        th = torch.randn(k, self.L, self.V, generator=self.gen) * self.cfg.init_noise
+        th[..., self.sp.SKIP] += self.cfg.skip_bias
+        ph = torch.randn(k, max(self.nf, 1), self.n_int, generator=self.gen) * self.cfg.init_noise
         return th, ph
 
-    theta, phi = fresh(R)
-    theta.requires_grad_(True)
-    phi.requires_grad_(True)
-    opt = _Adam([theta, phi], cfg.lr)
-    best_r = np.zeros(R)
-    pool: dict = {}        # skeleton -> best sign-level reward seen (candidates for the constant sweep)
-    fitted: dict = {}      # skeleton -> (free values fitted on example 0, final state)
-    step = 0
-    while clock() < deadline:
-        frac = (step % cfg.cycle_steps) / cfg.cycle_steps
+    def found(self, prog, consts) -> SearchResult | None:
+        sp = self.sp
+        prog = sp.simplify(prog, consts)
+        code, full, text = sp.solution(prog, consts)
+        if verify(self.task, code, full, self.p):
+            return SearchResult(self.task.name, True, text, full, self.clock() - self.t0, "gradient", self.cand)
+        return None
+
+    def done(self, res: SearchResult, q) -> SearchResult:
+        _export(self.prior_out, self.theta, q, self.sp, self.pool)
+        res.candidates = self.cand
+        return res
+
+    def give_up(self) -> SearchResult:
+        import torch
+        if hasattr(self, "theta"):
+            _export(self.prior_out, self.theta, torch.softmax(self.phi.detach(), -1), self.sp, self.pool)
+        return unsolved(self.task, self.clock() - self.t0, "gradient", self.cand)
+
+    # ---- one step -------------------------------------------------------------------------------------------
+    def step(self) -> SearchResult | None:
+        import torch
+        cfg, R = self.cfg, self.R
+        frac = (self.step_no % cfg.cycle_steps) / cfg.cycle_steps
         alpha = _schedule(cfg.alphas, frac) if cfg.anneal else 0.0
-        tau = _lerp(cfg.tau, frac)
-        ent_w = _lerp(cfg.entropy, frac)
-        logits = torch.where(static, theta / tau, neg)                             # (R, L, V)
+        tau, ent_w = _lerp(cfg.tau, frac), _lerp(cfg.entropy, frac)
+        logits = torch.where(self.static, self.theta / tau, self.neg)                 # (R, L, V)
         logp = torch.log_softmax(logits, -1)
         w = logp.exp()
-        q = torch.softmax(phi / tau, -1)                                           # (R, nf|1, n_int)
+        q = torch.softmax(self.phi / tau, -1)                                          # (R, nf|1, n_int)
         loss = torch.zeros(())
-        if ex is not None:
-            z0 = ex.encode(sp, R, q[:, :nf] if nf else None, alpha,
-                           free_vals=(q.argmax(-1) + p.int_min).tolist() if nf else None)
-            zL = ex.rollout(plan, z0, w.repeat_interleave(E, 0), alpha)
-            lat = ex.loss(sp, zL, R, alpha).view(R, E).mean(1)                     # (R,)
-            loss = loss + cfg.latent_weight * lat.sum()
-        # grounded samples on the real machine
-        lp_np = logp.detach().numpy()
-        q_np = q.detach().numpy()
-        all_progs, all_allowed, adv, vals_all, rs = [], [], [], [], []
-        n_fit = [0]
-        for r in range(R):
-            n = cfg.samples
-            if nf:
-                qq = (1 - cfg.explore) * q_np[r, :nf] + cfg.explore / n_int                  # (nf, n_int)
-                vals = np.stack([rng.choice(n_int, size=n, p=qq[j] / qq[j].sum()) for j in range(nf)], 1)
-            else:
-                vals = np.zeros((n, 0), dtype=np.int64)
-            consts = [tuple(int(v) + p.int_min for v in row) for row in vals]
-            hits = []
-
-            def visit(b, t, state, prefix):
-                if state not in met_seen:
-                    met_seen.add(state)
-                    if meet.check(state, len(sp.free_used(prefix))):
-                        hits.append((b, t))
-            progs, allowed, finals = sp.sample(lp_np[r], n, rng, consts, cfg.explore, visit if meet else None)
-            cand += n
-            for b, t in hits:
-                res = _complete(sp, task, p, meet, progs[b, :t + 1], consts[b], t0, clock)
-                if res:
-                    _export(prior_out, theta, q, sp, pool)
-                    res.candidates = cand
-                    return res
-            if nf and cfg.fit_constants:      # choose the first used free constant of each skeleton on example 0
-                order = np.argsort(-q_np[r, :nf], axis=-1) + p.int_min                            # (nf, n_int)
-                for b in range(n):
-                    key = sp.strip(progs[b])
-                    used = sp.free_used(key)
-                    if not used:
-                        continue
-                    hit = fitted.get(key)
-                    if hit is None:
-                        if n_fit[0] >= cfg.fit_per_step or clock() > deadline:
-                            continue
-                        n_fit[0] += 1
-                        cs, fin, runs = sp.fit_constant(key, consts[b], used[0], order[used[0]])
-                        cand += runs
-                        hit = fitted[key] = (cs, fin)
-                    consts[b], finals[b] = hit
-                    vals[b] = np.array(hit[0]) - p.int_min
-            rew = np.array([sp.reward(f, alpha) for f in finals])
-            for b, f in enumerate(finals):
-                if f is not None and sp.matches(f):
-                    res = found(progs[b], consts[b])
-                    if res:
-                        _export(prior_out, theta, q, sp, pool)
-                        res.candidates = cand
-                        return res
-                if f is not None and nf:
-                    key = sp.strip(progs[b])
-                    if sp.free_used(key):
-                        sg = sp.reward(f, 0.5)
-                        if sg > pool.get(key, -1):
-                            pool[key] = sg
-            best_r[r] = max(best_r[r], rew.max())
-            all_progs.append(progs)
-            all_allowed.append(allowed)
-            adv.append(rew - rew.mean())
-            vals_all.append(vals)
-            rs.append(rew)
+        if self.ex is not None:
+            loss = loss + cfg.latent_weight * self.latent_loss(w, q, alpha)
+        res, batch = self.grounded(logp.detach().numpy(), q.detach().numpy(), alpha)
+        if res is not None:
+            return self.done(res, q)
+        if batch is None:                          # the time ran out while sampling: no update
+            return None
         if cfg.reinforce_weight > 0:
-            progs_t = torch.from_numpy(np.stack(all_progs))                        # (R, n, L)
-            allowed_t = torch.from_numpy(np.stack(all_allowed)) & static           # (R, n, L, V)
-            allowed_t = allowed_t | torch.nn.functional.one_hot(progs_t, V).bool()
-            lg = torch.where(allowed_t, (theta / tau)[:, None], neg)
-            lps = torch.log_softmax(lg, -1).gather(-1, progs_t[..., None])[..., 0].sum(-1)   # (R, n)
-            adv_t = torch.from_numpy(np.stack(adv)).float()
-            rl = -(adv_t * lps).mean(1).sum()
-            if nf:
-                used = torch.zeros(R, cfg.samples, nf)
-                for r in range(R):
-                    for b in range(cfg.samples):
-                        for j in sp.free_used(all_progs[r][b]):
-                            used[r, b, j] = 1.0
-                lq = torch.log_softmax(phi[:, :nf] / tau, -1)                      # (R, nf, n_int)
-                vi = torch.from_numpy(np.stack(vals_all)).long()                   # (R, n, nf)
-                lqv = lq[:, None].expand(R, cfg.samples, nf, n_int).gather(-1, vi[..., None])[..., 0]
-                rl = rl - (adv_t[..., None] * lqv * used).mean(1).sum()
-            loss = loss + cfg.reinforce_weight * rl
+            loss = loss + cfg.reinforce_weight * self.reinforce(batch, tau)
         ent = -(w * logp).sum(-1).mean()
         loss = loss + ent_w * ent * R
         if loss.requires_grad:
-            opt.step(torch.autograd.grad(loss, [theta, phi], allow_unused=True))
-        step += 1
-        if step % cfg.decode_every == 0 or clock() >= deadline:
-            res, n_run = _decode(sp, task, p, cfg, logp.detach(), q.detach(), tried, swept, pool, found,
-                                 deadline, clock)
-            cand += n_run
+            self.opt.step(torch.autograd.grad(loss, [self.theta, self.phi], allow_unused=True))
+        self.step_no += 1
+        if self.step_no % cfg.decode_every == 0 or self.clock() >= self.deadline:
+            res, n_run = _decode(self.sp, self.task, self.p, cfg, logp.detach(), q.detach(), self.tried, self.swept,
+                                 self.pool, self.found, self.deadline, self.clock)
+            self.cand += n_run
             if res:
-                _export(prior_out, theta, q, sp, pool)
-                res.candidates = cand
+                return self.done(res, q)
+        if self.step_no % cfg.cycle_steps == 0:
+            self.restart_worst()
+        return None
+
+    def latent_loss(self, w, q, alpha: float):
+        """Decoded-state loss of the relaxed programs through the model: (R,) summed. At most `latent_rows`
+        rows (restarts x examples) go through the model at once: a task with more examples uses a window of
+        them that moves on every step (memory and step time independent of the number of examples)."""
+        cfg, sp, R, E, nf, ex = self.cfg, self.sp, self.R, self.E, self.nf, self.ex
+        view = sp
+        if R * E > cfg.latent_rows:
+            k = max(1, cfg.latent_rows // R)
+            view = _Examples(sp, [(self.step_no * k + i) % E for i in range(k)])
+        e = len(view.inputs)
+        z0 = ex.encode(view, R, q[:, :nf] if nf else None, alpha,
+                       free_vals=(q.argmax(-1) + self.p.int_min).tolist() if nf else None)
+        zL = ex.rollout(self.plan, z0, w.repeat_interleave(e, 0), alpha)
+        return ex.loss(view, zL, R, alpha).view(R, e).mean(1).sum()
+
+    def grounded(self, lp_np, q_np, alpha: float):
+        """`samples` programs per restart on the real machine (step 3): (a verified result or None,
+        the batch for REINFORCE, or None when the time ran out before every restart was sampled)."""
+        batch = ([], [], [], [], [])          # programs, allowed masks, advantages, value ids, rewards
+        self.n_fit = 0
+        for r in range(self.R):
+            if r and self.clock() >= self.deadline:
+                return None, None
+            res = self.sample_restart(r, lp_np, q_np, alpha, batch)
+            if res is not None:
+                return res, None
+        return None, batch
+
+    def sample_restart(self, r: int, lp_np, q_np, alpha: float, batch) -> SearchResult | None:
+        cfg, sp, p, nf, n_int, n = self.cfg, self.sp, self.p, self.nf, self.n_int, self.n_samples
+        if nf:
+            qq = (1 - cfg.explore) * q_np[r, :nf] + cfg.explore / n_int                      # (nf, n_int)
+            vals = np.stack([self.rng.choice(n_int, size=n, p=qq[j] / qq[j].sum()) for j in range(nf)], 1)
+        else:
+            vals = np.zeros((n, 0), dtype=np.int64)
+        consts = [tuple(int(v) + p.int_min for v in row) for row in vals]
+        hits = []
+
+        def visit(b, t, state, prefix):
+            if state not in self.met_seen:
+                self.met_seen.add(state)
+                if self.meet.check(state, len(sp.free_used(prefix))):
+                    hits.append((b, t))
+        progs, allowed, finals = sp.sample(lp_np[r], n, self.rng, consts, cfg.explore,
+                                           visit if self.meet else None)
+        self.cand += n
+        for b, t in hits:
+            res = _complete(sp, self.task, p, self.meet, progs[b, :t + 1], consts[b], self.t0, self.clock)
+            if res:
                 return res
-        if step % cfg.cycle_steps == 0:       # new cycle: the worst half of the restarts start again
-            worst = np.argsort(best_r)[: R // 2]
-            th, ph = fresh(len(worst))
-            with torch.no_grad():
-                theta[worst] = th
-                phi[worst] = ph
-            opt.reset(worst)
-            best_r[worst] = 0
-    _export(prior_out, theta, torch.softmax(phi.detach(), -1), sp, pool)
-    return unsolved(task, clock() - t0, "gradient", cand)
+        if nf and cfg.fit_constants:
+            self.fit_constants(r, q_np, progs, consts, vals, finals)
+        rew = np.array([sp.reward(f, alpha) for f in finals])
+        for b, f in enumerate(finals):
+            if f is not None and sp.matches(f):
+                res = self.found(progs[b], consts[b])
+                if res:
+                    return res
+            if f is not None and nf:
+                key = sp.strip(progs[b])
+                if sp.free_used(key):
+                    sg = sp.reward(f, 0.5)
+                    if sg > self.pool.get(key, -1):
+                        self.pool[key] = sg
+        self.best_r[r] = max(self.best_r[r], rew.max())
+        for part, x in zip(batch, (progs, allowed, rew - rew.mean(), vals, rew)):
+            part.append(x)
+        return None
+
+    def fit_constants(self, r: int, q_np, progs, consts, vals, finals) -> None:
+        """The first used free constant of each sampled skeleton, chosen on example 0 (in place)."""
+        sp, p, cfg, nf = self.sp, self.p, self.cfg, self.nf
+        order = np.argsort(-q_np[r, :nf], axis=-1) + p.int_min                                  # (nf, n_int)
+        for b in range(len(consts)):
+            key = sp.strip(progs[b])
+            used = sp.free_used(key)
+            if not used:
+                continue
+            hit = self.fitted.get(key)
+            if hit is None:
+                if self.n_fit >= cfg.fit_per_step or self.clock() > self.deadline:
+                    continue
+                self.n_fit += 1
+                cs, fin, runs = sp.fit_constant(key, consts[b], used[0], order[used[0]])
+                self.cand += runs
+                hit = self.fitted[key] = (cs, fin)
+            consts[b], finals[b] = hit
+            vals[b] = np.array(hit[0]) - p.int_min
+
+    def reinforce(self, batch, tau: float):
+        """-(r - b) log p(program) (and log q(value) of the free constants used), per-restart mean baseline."""
+        import torch
+        all_progs, all_allowed, adv, vals_all, _ = batch
+        R, V, nf, n_int, n = self.R, self.V, self.nf, self.n_int, self.n_samples
+        theta = self.theta
+        progs_t = torch.from_numpy(np.stack(all_progs))                                # (R, n, L)
+        allowed_t = torch.from_numpy(np.stack(all_allowed)) & self.static              # (R, n, L, V)
+        allowed_t = allowed_t | torch.nn.functional.one_hot(progs_t, V).bool()
+        lg = torch.where(allowed_t, (theta / tau)[:, None], self.neg)
+        lps = torch.log_softmax(lg, -1).gather(-1, progs_t[..., None])[..., 0].sum(-1)   # (R, n)
+        adv_t = torch.from_numpy(np.stack(adv)).float()
+        rl = -(adv_t * lps).mean(1).sum()
+        if nf:
+            used = torch.zeros(R, n, nf)
+            for r in range(R):
+                for b in range(n):
+                    for j in self.sp.free_used(all_progs[r][b]):
+                        used[r, b, j] = 1.0
+            lq = torch.log_softmax(self.phi[:, :nf] / tau, -1)                         # (R, nf, n_int)
+            vi = torch.from_numpy(np.stack(vals_all)).long()                           # (R, n, nf)
+            lqv = lq[:, None].expand(R, n, nf, n_int).gather(-1, vi[..., None])[..., 0]
+            rl = rl - (adv_t[..., None] * lqv * used).mean(1).sum()
+        return rl
+
+    def restart_worst(self) -> None:
+        """New cycle: the worst half of the restarts start again from noise."""
+        import torch
+        worst = np.argsort(self.best_r)[: self.R // 2]
+        th, ph = self.fresh(len(worst))
+        with torch.no_grad():
+            self.theta[worst] = th
+            self.phi[worst] = ph
+        self.opt.reset(worst)
+        self.best_r[worst] = 0
+
+
+class _Examples:
+    """A TaskSpace seen through a subset of its examples (inputs and outputs), for the latent loss."""
+
+    def __init__(self, sp: TaskSpace, idx: list[int]):
+        self._sp = sp
+        self.inputs = tuple(sp.inputs[i] for i in idx)
+        self.outs = tuple(sp.outs[i] for i in idx)
+
+    def __getattr__(self, name):
+        return getattr(self._sp, name)
 
 
 class _Adam:
@@ -388,6 +471,8 @@ def _decode(sp: TaskSpace, task, p, cfg, logp, q, tried: set, swept: set, pool: 
     nf = sp.n_free
     top_vals = []
     for r in range(R):
+        if r and clock() >= deadline:       # the decode at the deadline tries restart 0 only
+            break
         if nf:
             order = np.argsort(-q[r, :nf].numpy(), axis=-1)[:, :cfg.const_topk] + p.int_min   # (nf, k)
             combos = [tuple(int(order[j, min(c, order.shape[1] - 1)]) for j in range(nf))
