@@ -54,6 +54,9 @@ def _no_constant(name: str):
     raise _Constant(name)
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_int=_bounded_int)   # built once: loads() is hot
+
+
 def _depth(obj: Any, limit: int) -> int:
     """Nesting depth of a parsed JSON value, counted up to limit + 1."""
     level, depth = [obj], 0
@@ -69,8 +72,7 @@ def loads(text: str, where: str, max_chars: int = MAX_LINE, one_line: bool = Fal
     if len(text) > max_chars:
         raise ValueError(f"{where}: more than {max_chars} characters (bound)")
     try:
-        obj = json.loads(text, parse_constant=_no_constant,
-                         parse_int=_bounded_int if _LONG_INT.search(text) else None)
+        obj = _DECODER.decode(text)
     except json.JSONDecodeError as e:
         pos = f", column {e.colno}" if one_line else f": line {e.lineno}, column {e.colno}"
         raise JsonSyntaxError(f"{where}{pos}: invalid JSON: {e.msg}") from None

@@ -92,6 +92,7 @@ class GradientConfig:
 
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+ROW_COST = 0.04     # seconds per model row (forward + backward) assumed before the first latent step measures it
 
 
 def get_clock(name: str):
@@ -244,8 +245,11 @@ class _Search:
         w = logp.exp()
         q = torch.softmax(self.phi / tau, -1)                                          # (R, nf|1, n_int)
         loss = torch.zeros(())
-        if self.ex is not None:
+        t_lat = self.clock()
+        latent = self.ex is not None and self.latent_fits()
+        if latent:
             loss = loss + cfg.latent_weight * self.latent_loss(w, q, alpha)
+        t_lat = self.clock() - t_lat
         res, batch = self.grounded(logp.detach().numpy(), q.detach().numpy(), alpha)
         if res is not None:
             return self.done(res, q)
@@ -256,7 +260,10 @@ class _Search:
         ent = -(w * logp).sum(-1).mean()
         loss = loss + ent_w * ent * R
         if loss.requires_grad:
+            t_grad = self.clock()
             self.opt.step(torch.autograd.grad(loss, [self.theta, self.phi], allow_unused=True))
+            if latent:        # seconds per model row (forward + backward), kept on the executor for later tasks
+                self.ex.row_cost = (t_lat + self.clock() - t_grad) / self.latent_rows()
         self.step_no += 1
         if self.step_no % cfg.decode_every == 0 or self.clock() >= self.deadline:
             res, n_run = _decode(self.sp, self.task, self.p, cfg, logp.detach(), q.detach(), self.tried, self.swept,
@@ -267,6 +274,15 @@ class _Search:
         if self.step_no % cfg.cycle_steps == 0:
             self.restart_worst()
         return None
+
+    def latent_rows(self) -> int:
+        return min(self.R * self.E, max(1, self.cfg.latent_rows // self.R) * self.R)
+
+    def latent_fits(self) -> bool:
+        """Can the model's forward and backward pass end before the deadline? (Else this step is grounded
+        only: the time limit holds whatever the model's speed; cost measured on the last latent step.)"""
+        cost = getattr(self.ex, "row_cost", ROW_COST)
+        return self.clock() + cost * self.latent_rows() <= self.deadline
 
     def latent_loss(self, w, q, alpha: float):
         """Decoded-state loss of the relaxed programs through the model: (R,) summed. At most `latent_rows`
