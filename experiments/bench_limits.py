@@ -102,6 +102,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=2.0)
     ap.add_argument("--rss-cap", type=int, default=4000, help="MB: kill a run past this (default 4000)")
     ap.add_argument("--out", help="also write the table (markdown) here")
+    ap.add_argument("--append", action="store_true", help="append the table to --out instead of replacing it")
     a = ap.parse_args()
     methods = method_names() if a.methods == "all" else a.methods.split(",")
     sizes = sorted({MAX_EXAMPLES if s == "max" else int(s) for s in a.sizes.split(",")})
@@ -127,11 +128,12 @@ def main() -> None:
                 rows.append(row)
     if a.out:
         cmd = "python experiments/bench_limits.py " + " ".join(sys.argv[1:])
-        text = (f"# Time limit and memory by task size\n\n`{cmd}` (2-core CPU machine, shared; process wall "
+        text = (("" if a.append else "# Time limit and memory by task size\n\n") + f"`{cmd}` (2-core CPU machine, shared; process wall "
                 f"includes Python start-up, imports and model loading; task: {PROGRAM!r} on random inputs, unsolvable in the limit)\n\n"
                 + head + "\n" + "\n".join(rows) + "\n")
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.out).write_text(text)
+        old = Path(a.out).read_text() + "\n" if a.append and Path(a.out).exists() else ""
+        Path(a.out).write_text(old + text)
 
 
 if __name__ == "__main__":

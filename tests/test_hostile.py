@@ -151,7 +151,8 @@ def test_search_overrides_hostile(key, value):
     (["search", "--io", "datasets/examples/affine.json", "enumerate.clock=sundial"], ["enumerate.clock", "wall, cpu"]),
     (["search", "--io", "datasets/examples/affine.json", "enumerate.prune=maybe"], ["enumerate.prune"]),
     (["search", "--io", "datasets/examples/affine.json", "foo=1"], ["'foo'", "unknown key"]),
-    (["search", "--io", "datasets/examples/affine.json", "--checkpoint", "synth/pretrained"], ["is a directory"]),
+    (["search", "--io", "datasets/examples/affine.json", "--method", "gradient", "--checkpoint", "synth/pretrained"],
+     ["is a directory"]),
     (["run", "dup", "--input", "[" + "9" * 5000 + "]"], ["--input", "digits (bound)"]),
     (["run", "1" * 4000], ["digits (bound)"]),
     (["run", "dup " * 2000], ["longer than", "(bound)"]),
@@ -233,8 +234,8 @@ def test_resume_from_truncated_checkpoint(tmp_path):
 class _FakeExecutor:
     """Records how many examples each latent step sends through the 'model'."""
 
-    def __init__(self, profile):
-        self.profile, self.rows = profile, []
+    def __init__(self, profile, row_cost=0.0):
+        self.profile, self.rows, self.row_cost = profile, [], row_cost
 
     def plan(self, sp):
         return None
@@ -248,6 +249,7 @@ class _FakeExecutor:
         return z0 + w.sum((1, 2))[:, None]
 
     def loss(self, view, z, R, alpha):
+        self.row_cost = 0.0 if self.row_cost < 1 else self.row_cost
         return (z ** 2).sum(-1)
 
 
@@ -264,5 +266,8 @@ def test_gradient_caps_rows_and_samples_by_task_size():
     assert ex.rows and max(ex.rows) <= 32
     s = _Search(task, 1.0, p, cfg, ex, None, None)
     assert s.n_samples == 4                            # 2000 // 500
+    slow = _FakeExecutor(p, row_cost=100.0)           # a model step that cannot end before the deadline ...
+    gradient_search(task, 0.5, p, cfg, slow)
+    assert slow.rows == []                             # ... is not started: the time limit holds
     small = parse_tasks(json.dumps(TASK))[0]
     assert _Search(small, 1.0, p, cfg, ex, None, None).n_samples == cfg.samples

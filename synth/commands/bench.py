@@ -74,9 +74,6 @@ def run_bench(suites: list[str], methods: list[str], cfg: BenchConfig, sections:
     from ..errors import UserError
     from ..search.suites import load_suite
     loaded = [(Path(s).stem, load_suite(s, cfg.profile)) for s in suites]  # all files validated first
-    if cfg.checkpoint:
-        from ..core.checkpoint import read_checkpoint
-        read_checkpoint(cfg.checkpoint, f"--checkpoint {cfg.checkpoint}")
     from .search import check_constants
     for m in methods:
         solve = make_solver(m, sections, cfg.checkpoint)  # unknown method or bad settings: fail before running

@@ -95,9 +95,18 @@ def make_solver(method: str, sections: dict, checkpoint: str | None):
     from ..search import build, get_method
     try:
         m = get_method(method)
+        if checkpoint and uses_model(m, m.make_config(sections.get(m.section))):
+            from ..core.checkpoint import read_checkpoint
+            read_checkpoint(checkpoint, f"--checkpoint {checkpoint}")     # unreadable: one line, before loading
         return build(method, sections.get(m.section), checkpoint)
     except (ValueError, TypeError) as e:
         raise UserError(str(e)) from None
+
+
+def uses_model(m, cfg) -> bool:
+    """Will method `m` with config `cfg` load the --checkpoint? (enumeration and prior-free hybrids do not)"""
+    return isinstance(m.impl, type) and getattr(cfg, "prior", "gradient") != "none" and \
+        getattr(cfg, "latent_weight", 1.0) > 0
 
 
 def check_constants(tasks, solve, profile) -> None:
@@ -132,9 +141,6 @@ def main(args) -> int:
         except ValueError as e:
             raise UserError(f"--profile: {e}") from None
     tasks = load_suite(args.io, cfg.profile)   # validates the whole file first (TaskError -> exit 2)
-    if cfg.checkpoint:
-        from ..core.checkpoint import read_checkpoint
-        read_checkpoint(cfg.checkpoint, f"--checkpoint {cfg.checkpoint}")
     solve = make_solver(cfg.method, sections, cfg.checkpoint)
     check_constants(tasks, solve, cfg.profile)
     n_solved = 0
