@@ -256,7 +256,8 @@ class _FakeExecutor:
 def test_gradient_caps_rows_and_samples_by_task_size():
     from dsl import get_profile
     from dsl.tasks import parse_tasks
-    from synth.search.gradient import GradientConfig, _Search, gradient_search
+    from synth.search.gradient import GradientConfig, gradient_search
+    from synth.search.gradient_steps import _Search
     p = get_profile("small")
     task = parse_tasks(json.dumps({"name": "many", "examples": [{"input": [i % 20], "output": [(i % 20) * 3 + 1]}
                                                                  for i in range(500)]}))[0]
