@@ -84,11 +84,12 @@ def test_run_file_hostile_records(tmp_path, rec, before):
 
 @FAST
 @given(rec=hostile_record())
-def test_eval_evaluator_traces_hostile_records(tmp_path, rec):
+def test_eval_traces_hostile_records(tmp_path, rec):
     f = tmp_path / "traces.jsonl"
     f.write_bytes(rec)
-    rc, err = cli("eval-evaluator", "--traces", str(f))          # checked before any model is loaded
-    assert_one_line(rc, err, str(f), "line 1")
+    for command in ("eval-evaluator", "eval-field"):                # checked before any model is loaded
+        rc, err = cli(command, "--traces", str(f))
+        assert_one_line(rc, err, str(f), "line 1")
 
 
 TASK = {"name": "t", "examples": [{"input": [1], "output": [2]}]}
