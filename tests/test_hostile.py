@@ -107,8 +107,9 @@ def hostile_task(draw) -> bytes:
         return (body[:-1] + f', "{key}": {value}' + "}").encode()       # (null: an optional field left out)
     if kind == "example":
         key = draw(st.sampled_from(["input", "output"]))
+        value = draw(hostile_values.filter(lambda v: v not in ('"x"', "true")))    # (those are stack values)
         return json.dumps({"name": "t", "examples": [{"input": [1], "output": [2]}]}).replace(
-            f'"{key}": [{1 if key == "input" else 2}]', f'"{key}": [{draw(hostile_values)}]').encode()
+            f'"{key}": [{1 if key == "input" else 2}]', f'"{key}": [{value}]').encode()
     if kind == "unknown":
         return json.dumps({**TASK, draw(st.sampled_from(["inputs", "Name", "x" * 5000])): 1}).encode()
     if kind == "json":
