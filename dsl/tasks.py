@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from .profiles import Profile, get_profile
-from .values import Value, from_json, json_name, stack_from_json, to_json
+from .values import (JsonSyntaxError, Value, check_program_text, clip, from_json, json_name, loads, stack_from_json,
+                     to_json)
 
 TASK_KEYS = {"name", "examples", "constants", "free_constants", "max_length", "match", "profile",
              "program", "note"}
+MAX_EXAMPLES = 1000        # examples per task: bounds the work (and memory) of every search method
+MAX_FILE_BYTES = 256 * 2**20   # a task file is read whole; bigger files are refused before reading
 
 
 class TaskError(ValueError):
@@ -63,13 +66,24 @@ class Task:
 def load_tasks(path: str | Path, profile: str | Profile | None = None) -> list[Task]:
     """All tasks of a file. `profile` overrides each task's own `profile` key (default small)."""
     path = Path(path)
+    return parse_tasks(read_text(path), str(path), profile)
+
+
+def read_text(path: Path) -> str:
+    """A task file's text; TaskError when it cannot be read, is too big or is not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise TaskError(f"{path}: is a directory, expected a task file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise TaskError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB (bound)")
+        data = path.read_bytes()
     except OSError as e:
         raise TaskError(f"{path}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise TaskError(f"{path}: not UTF-8 text") from None
-    return parse_tasks(text, str(path), profile)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise TaskError(f"{path}: line {line}: not valid UTF-8 (byte {e.start + 1} of the file)") from None
 
 
 def parse_tasks(text: str, source: str = "<text>", profile: str | Profile | None = None) -> list[Task]:
@@ -89,18 +103,21 @@ def parse_tasks(text: str, source: str = "<text>", profile: str | Profile | None
 def _objects(text: str, source: str) -> list:
     if not text.strip():
         return []   # an empty file: "no tasks in file"
+    lines = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as whole:
-        lines = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+        doc = loads(text, source, max_chars=MAX_FILE_BYTES)
+    except ValueError as whole:
         if len(lines) < 2:
-            raise TaskError(f"{source}: line {whole.lineno}, column {whole.colno}: invalid JSON: {whole.msg}") from None
+            raise TaskError(str(whole)) from None
         out = []
-        for n, ln in lines:  # JSON Lines
+        for n, ln in lines:                            # JSON Lines?
             try:
-                out.append(json.loads(ln, parse_constant=_reject_constant))
-            except json.JSONDecodeError as e:
-                raise TaskError(f"{source}: line {n}, column {e.colno}: invalid JSON: {e.msg}") from None
+                out.append(loads(ln, f"{source}: line {n}", one_line=True))
+            except JsonSyntaxError as e:
+                first_is_json = n != lines[0][0]
+                raise TaskError(str(e if first_is_json or isinstance(whole, JsonSyntaxError) else whole)) from None
+            except ValueError as e:
+                raise TaskError(str(e)) from None
         return out
     if isinstance(doc, list):
         return doc
@@ -114,10 +131,6 @@ def _objects(text: str, source: str) -> list:
                     f"got {json_name(doc)}")
 
 
-def _reject_constant(name: str):
-    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
-
-
 def task_from_json(obj: Any, where: str, profile: str | Profile | None = None) -> Task:
     if not isinstance(obj, dict):
         raise TaskError(f"{where}: a task must be an object, got {json_name(obj)}")
@@ -125,15 +138,15 @@ def task_from_json(obj: Any, where: str, profile: str | Profile | None = None) -
     if name is not None:
         if not isinstance(name, str) or not name:
             raise TaskError(f"{where}: field 'name' must be a non-empty string")
-        where = where.rsplit(": task ", 1)[0] + f": task '{name}'"
+        where = where.rsplit(": task ", 1)[0] + f": task '{clip(name)}'"
     unknown = sorted(set(obj) - TASK_KEYS)
     if unknown:
-        raise TaskError(f"{where}: unknown field '{unknown[0]}' (known: {', '.join(sorted(TASK_KEYS))})")
+        raise TaskError(f"{where}: unknown field '{clip(unknown[0])}' (known: {', '.join(sorted(TASK_KEYS))})")
     prof_name = obj.get("profile", "small")
     try:
-        p = get_profile(profile if profile is not None else prof_name)
+        p = get_profile(profile if profile is not None else prof_name if isinstance(prof_name, str) else repr(prof_name))
     except ValueError as e:
-        raise TaskError(f"{where}: field 'profile': {e}") from None
+        raise TaskError(f"{where}, field 'profile': {clip(str(e), 80)}") from None
     try:
         return _task(obj, name or where.rsplit(" ", 1)[-1].join(["task", ""]), p, where)
     except ValueError as e:
@@ -145,7 +158,7 @@ def _int_field(obj, key, where, lo, hi):
     if v is None:
         return None
     if type(v) is not int or not lo <= v <= hi:
-        raise ValueError(f"{where}, field '{key}': must be an integer in {lo}..{hi}, got {json.dumps(v)}")
+        raise ValueError(f"{where}, field '{key}': must be an integer in {lo}..{hi}, got {clip(json.dumps(v))}")
     return v
 
 
@@ -153,6 +166,8 @@ def _task(obj: dict, name: str, p: Profile, where: str) -> Task:
     exs = obj.get("examples")
     if not isinstance(exs, list) or not exs:
         raise ValueError(f"{where}, field 'examples': must be a non-empty array of examples")
+    if len(exs) > MAX_EXAMPLES:
+        raise ValueError(f"{where}, field 'examples': {len(exs)} examples, more than {MAX_EXAMPLES} (bound)")
     examples = []
     for j, ex in enumerate(exs):
         w = f"{where}, example {j}"
@@ -160,7 +175,7 @@ def _task(obj: dict, name: str, p: Profile, where: str) -> Task:
             raise ValueError(f"{w}: must be an object with 'input' and 'output'")
         extra = sorted(set(ex) - {"input", "output"})
         if extra:
-            raise ValueError(f"{w}: unknown field '{extra[0]}' (expected 'input' and 'output')")
+            raise ValueError(f"{w}: unknown field '{clip(extra[0])}' (expected 'input' and 'output')")
         for key in ("input", "output"):
             if key not in ex:
                 raise ValueError(f"{w}: field '{key}' is missing")
@@ -177,14 +192,29 @@ def _task(obj: dict, name: str, p: Profile, where: str) -> Task:
     constants = tuple(from_json(c, p, f"{where}, field 'constants'[{k}]") for k, c in enumerate(consts))
     n_const = sum(1 for o in p.ops if o.startswith("c") and o[1:].isdigit())
     free = _int_field(obj, "free_constants", where, 0, n_const)
+    if len(constants) > n_const:
+        raise ValueError(f"{where}, field 'constants': {len(constants)} constants exceed the {n_const} constant ops "
+                         f"of profile '{p.name}'")
     if len(constants) + (free or 0) > n_const:
         raise ValueError(f"{where}, field 'free_constants': {len(constants)} given + {free} free constants "
                          f"exceed the {n_const} constant ops of profile '{p.name}'")
     max_length = _int_field(obj, "max_length", where, 1, p.max_program)
     match = obj.get("match", "top")
     if match not in ("top", "exact"):
-        raise ValueError(f"{where}, field 'match': must be \"top\" or \"exact\", got {json.dumps(match)}")
+        raise ValueError(f"{where}, field 'match': must be \"top\" or \"exact\", got {clip(json.dumps(match))}")
     program = obj.get("program")
-    if program is not None and not isinstance(program, str):
-        raise ValueError(f"{where}, field 'program': must be a string")
+    if program is not None:
+        _check_program(program, p, f"{where}, field 'program'")
     return Task(name, tuple(examples), constants, free, max_length, match, p.name, program)
+
+
+def _check_program(program: Any, p: Profile, where: str) -> None:
+    """A task's reference `program` must be a string that parses under the task's profile."""
+    from .parser import DslSyntaxError, parse
+    if not isinstance(program, str):
+        raise ValueError(f"{where}: must be a string, got {json_name(program)}")
+    check_program_text(program, where)
+    try:
+        parse(program, p)
+    except DslSyntaxError as e:
+        raise ValueError(f"{where}: does not parse under profile '{p.name}': {clip(str(e).splitlines()[0], 120)}") from None

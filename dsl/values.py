@@ -9,12 +9,91 @@ lists again on dump.
 """
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Union
 
 from .profiles import Profile
 
 Value = Union[int, bool, str, tuple]
 TYPES = ("int", "bool", "str", "list")
+
+# Bounds on what is read from users' files and flags (far above any valid input; each message names its bound).
+MAX_INT_DIGITS = 20          # digits of a JSON or program integer (profiles stay within 3 digits)
+MAX_DEPTH = 32               # nesting of JSON arrays/objects (a task file needs 6)
+MAX_LINE = 8_000_000         # characters of one JSON text or JSON Lines line
+MAX_PROGRAM = 4096           # characters of a program's text
+_LONG_INT = re.compile(r"\d{%d,}" % (MAX_INT_DIGITS + 1))
+
+
+def clip(x: Any, n: int = 40) -> str:
+    """`x` as text for a message, cut to about n characters (a huge value is never echoed in full)."""
+    s = x if isinstance(x, str) else repr(x)
+    return s if len(s) <= n else f"{s[:n // 2]}...{s[-8:]} ({len(s)} characters)"
+
+
+class _Bound(ValueError):
+    pass
+
+
+class JsonSyntaxError(ValueError):
+    """Text that is not JSON (the message names where); other ValueErrors of `loads` are bounds."""
+
+
+def _bounded_int(s: str) -> int:
+    if len(s.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Bound(f"integer {clip(s, 24)} has more than {MAX_INT_DIGITS} digits (bound)")
+    return int(s)
+
+
+class _Constant(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    raise _Constant(name)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_int=_bounded_int)   # built once: loads() is hot
+
+
+def _depth(obj: Any, limit: int) -> int:
+    """Nesting depth of a parsed JSON value, counted up to limit + 1."""
+    level, depth = [obj], 0
+    while level and depth <= limit:
+        depth += 1
+        level = [y for x in level if isinstance(x, (list, dict)) for y in (x.values() if isinstance(x, dict) else x)]
+    return depth
+
+
+def loads(text: str, where: str, max_chars: int = MAX_LINE, one_line: bool = False) -> Any:
+    """json.loads within the bounds above; ValueError '<where>: ...' naming the bound hit, or JsonSyntaxError
+    whose position is ', column C' when `one_line` (where names the line already), else ': line L, column C'."""
+    if len(text) > max_chars:
+        raise ValueError(f"{where}: more than {max_chars} characters (bound)")
+    try:
+        obj = _DECODER.decode(text)
+    except json.JSONDecodeError as e:
+        pos = f", column {e.colno}" if one_line else f": line {e.lineno}, column {e.colno}"
+        raise JsonSyntaxError(f"{where}{pos}: invalid JSON: {e.msg}") from None
+    except _Constant as e:
+        raise JsonSyntaxError(f"{where}: invalid JSON: {e} is not valid JSON") from None
+    except _Bound as e:
+        raise ValueError(f"{where}: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{where}: JSON nested deeper than {MAX_DEPTH} levels (bound)") from None
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(obj, MAX_DEPTH) > MAX_DEPTH:
+        raise ValueError(f"{where}: JSON nested deeper than {MAX_DEPTH} levels (bound)")
+    return obj
+
+
+def check_program_text(text: str, where: str) -> None:
+    """ValueError when a program's text breaks a bound (checked before parsing)."""
+    if len(text) > MAX_PROGRAM:
+        raise ValueError(f"{where}: program longer than {MAX_PROGRAM} characters (bound)")
+    m = _LONG_INT.search(text)
+    if m:
+        raise ValueError(f"{where}: number {clip(m.group(), 24)} has more than {MAX_INT_DIGITS} digits (bound)")
 
 
 def type_of(v: Value) -> str:
@@ -40,7 +119,7 @@ def check_value(v: Value, p: Profile) -> str | None:
     if t is bool:
         return None
     if t is int:
-        return None if p.int_min <= v <= p.int_max else f"int {v} outside {p.int_min}..{p.int_max}"
+        return None if p.int_min <= v <= p.int_max else f"int {clip(str(v), 24)} outside {p.int_min}..{p.int_max}"
     if t is str:
         if not printable(v):
             return "string has characters outside printable ASCII (32..126)"
@@ -52,9 +131,9 @@ def check_value(v: Value, p: Profile) -> str | None:
             if type(x) is not int:
                 return "list elements must be ints"
             if not p.int_min <= x <= p.int_max:
-                return f"list element {x} outside {p.int_min}..{p.int_max}"
+                return f"list element {clip(str(x), 24)} outside {p.int_min}..{p.int_max}"
         return None
-    return f"not a value: {v!r}"
+    return f"not a value: {clip(v)}"
 
 
 def from_json(obj: Any, p: Profile, where: str = "value") -> Value:
@@ -91,7 +170,7 @@ def json_name(x: Any) -> str:
     if x is None:
         return "null"
     if type(x) is float:
-        return f"number {x!r} with a fraction"
+        return f"number {clip(x, 24)} with a fraction"
     return {bool: "a boolean", int: "an integer", str: "a string", list: "an array",
             dict: "an object"}.get(type(x), type(x).__name__)
 

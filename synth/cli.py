@@ -37,11 +37,27 @@ def _module(name: str):
         raise
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (`synth search: error: ...`, exit 2): no usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("synth")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog="synth",
         description="Neural program synthesis on a small stack language (see README.md). "
                     "Hydra overrides go after the flags as key=value.")
+    ap.add_argument("--version", action="version", version=f"synth {_version()}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         mod = _module(name)

@@ -1,11 +1,11 @@
 """Small I/O helpers shared by commands: atomic writes and JSON Lines.
 
     atomic_write_text(path, text)      # tmp file in the same folder + os.replace: never half-written
-    for rec in read_jsonl(path): ...   # yields (line_number, obj | JSONDecodeError)
+    for n, rec in read_jsonl(path): ...   # (line_number, obj); a bad line is a one-line UserError
+    make_dir(path, "--out")               # mkdir -p, or a UserError naming the flag
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -33,12 +33,46 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def read_jsonl(path: str | Path):
-    """Yield (line_number, parsed object or the JSONDecodeError) for every non-blank line."""
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
+    """Yield (line_number, parsed object) for every non-blank line. A line that is not UTF-8, not JSON, or
+    breaks a bound of dsl.values (length, nesting, int digits) raises UserError '<path>: line N...'."""
+    from dsl.values import MAX_LINE, loads
+
+    from .errors import UserError
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise UserError(f"{path}: cannot read: {e.strerror}") from None
+    with f:
+        n = 0
+        while True:
+            raw = f.readline(MAX_LINE + 1)
+            if not raw:
+                return
+            n += 1
+            if len(raw) > MAX_LINE:
+                raise UserError(f"{path}: line {n}: longer than {MAX_LINE} bytes (bound)")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise UserError(f"{path}: line {n}, byte {e.start + 1}: not valid UTF-8") from None
             if not line.strip():
                 continue
             try:
-                yield n, json.loads(line)
-            except json.JSONDecodeError as e:
-                yield n, e
+                yield n, loads(line, f"{path}: line {n}", one_line=True)
+            except ValueError as e:
+                raise UserError(str(e)) from None
+
+
+def make_dir(path: str | Path, what: str) -> Path:
+    """Create directory `path` (and parents); UserError '<what> <path>: cannot create ...' when it cannot be."""
+    from .errors import UserError
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"{what} {path}: exists and is not a directory") from None
+    except OSError as e:
+        raise UserError(f"{what} {path}: cannot create directory: {e.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise UserError(f"{what} {path}: directory is not writable")
+    return path

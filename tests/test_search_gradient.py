@@ -94,8 +94,10 @@ def test_time_limit_honoured(tiny_evaluator):
 
 
 def test_unverified_is_never_solved(tiny_evaluator, monkeypatch):
-    import synth.search.gradient as gr
-    monkeypatch.setattr(gr, "verify", lambda *a, **k: False)       # the machine rejects everything
+    import synth.search.gradient_decode as gd
+    import synth.search.gradient_steps as gs
+    for mod in (gs, gd):
+        monkeypatch.setattr(mod, "verify", lambda *a, **k: False)   # the machine rejects everything
     res = _solve("gradient", INC, 1.0, tiny_evaluator)
     assert not res.solved and res.program is None and res.constants == []
 

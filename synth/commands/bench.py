@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .search import make_solver, split_config
+from .search import check_seconds, make_solver, seconds, split_config
 
 HELP = "run search methods on task suites; write results.csv, a solve-rate plot and a summary"
 
@@ -39,7 +39,7 @@ class BenchConfig:
 def add_arguments(p) -> None:
     p.add_argument("--suite", nargs="+", required=True, metavar="FILE", help="task files (SPEC §5 or DeepCoder JSONL)")
     p.add_argument("--methods", help="comma-separated method names (default from config: enumerate)")
-    p.add_argument("--time-limit", type=float, metavar="S", help="seconds per task and method (default 5)")
+    p.add_argument("--time-limit", type=seconds, metavar="S", help="seconds per task and method (default 5)")
     p.add_argument("--out", metavar="DIR", help="output folder (default runs/bench)")
     p.add_argument("--workers", type=int, metavar="W", help="parallel worker processes (default 1)")
     p.add_argument("--profile", help="profile for every task (default: each task's own)")
@@ -74,10 +74,14 @@ def run_bench(suites: list[str], methods: list[str], cfg: BenchConfig, sections:
     from ..errors import UserError
     from ..search.suites import load_suite
     loaded = [(Path(s).stem, load_suite(s, cfg.profile)) for s in suites]  # all files validated first
+    from .search import check_constants
     for m in methods:
-        make_solver(m, sections, cfg.checkpoint)  # unknown method or bad settings: fail before running
-    if cfg.time_limit <= 0 or cfg.workers < 1:
-        raise UserError("--time-limit must be positive and --workers at least 1")
+        solve = make_solver(m, sections, cfg.checkpoint)  # unknown method or bad settings: fail before running
+        for _, tasks in loaded:
+            check_constants(tasks, solve, cfg.profile)
+    check_seconds(cfg.time_limit)
+    if cfg.workers < 1:
+        raise UserError("--workers must be at least 1")
     setup = (sections, cfg.checkpoint, cfg.time_limit, cfg.profile)
     jobs = [(name, t, m, ref_length(t), setup) for name, tasks in loaded for t in tasks for m in methods]
     if cfg.workers == 1:
@@ -175,6 +179,8 @@ def main(args) -> int:
     if not suites or not methods:
         from ..errors import UserError
         raise UserError("give at least one --suite FILE and one method in --methods")
+    from ..io import make_dir
+    make_dir(cfg.out, "--out")
     rows = run_bench(suites, methods, cfg, sections)
     print(summary(rows, methods))
     print(f"wrote {Path(cfg.out) / 'results.csv'}, results.jsonl, solve_rate.png", file=sys.stderr)

@@ -56,17 +56,15 @@ def main(args) -> int:
     if args.batch_size < 1:
         raise UserError("--batch-size must be >= 1")
     torch.set_num_threads(1)
+    records = list(read_jsonl(args.traces))      # the whole file is read and checked before the model loads
+    loaded = [(n, rec, _load(rec, f"{args.traces}: line {n}")) for n, rec in records]
+    if args.checkpoint:
+        from ..core.checkpoint import read_checkpoint
+        read_checkpoint(args.checkpoint, f"--checkpoint {args.checkpoint}")
     ev = load_evaluator(args.checkpoint)
-    try:
-        records = list(read_jsonl(args.traces))
-    except OSError as e:
-        raise UserError(f"{args.traces}: cannot read: {e.strerror}") from None
     codes, inputs, consts, results, skipped = [], [], [], [], 0
-    for n, rec in records:
+    for n, rec, (prog, p, stack, cs) in loaded:
         where = f"{args.traces}: line {n}"
-        if isinstance(rec, Exception):
-            raise UserError(f"{where}, column {rec.colno}: invalid JSON: {rec.msg}")
-        prog, p, stack, cs = _load(rec, where)
         if p.name != ev.profile.name:
             raise UserError(f"{where}: profile {p.name!r} differs from the checkpoint's {ev.profile.name!r}")
         try:
@@ -74,7 +72,11 @@ def main(args) -> int:
         except DslSyntaxError:
             skipped += 1
             continue
-        result = rec.get("result") or run(code, stack, cs, p).to_json()
+        result = rec.get("result")
+        if result is not None and not (isinstance(result, dict) and isinstance(result.get("ok"), bool) and
+                                       isinstance(result.get("stack", []), list)):
+            raise UserError(f"{where}, field 'result': must be an object with a boolean 'ok' (and a 'stack' array)")
+        result = result or run(code, stack, cs, p).to_json()
         if result.get("error") == "syntax":
             skipped += 1
             continue

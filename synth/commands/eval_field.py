@@ -46,6 +46,17 @@ def main(args) -> int:
         raise UserError(f"unknown level {args.level!r}; valid: {', '.join(LEVEL_NAMES)}")
     if args.steps < 1 or args.batch_size < 1:
         raise UserError("--steps and --batch-size must be >= 1")
+    from pathlib import Path
+
+    from ..io import read_jsonl
+    from .run import _load
+    if Path(args.traces).is_file() and not args.traces.endswith(".gz"):   # a user's file: checked line by line
+        for n, rec in read_jsonl(args.traces):
+            _load(rec, f"{args.traces}: line {n}")
+    from ..core.checkpoint import read_checkpoint
+    for flag in ("checkpoint", "evaluator"):      # unreadable files: one line before anything loads
+        if getattr(args, flag):
+            read_checkpoint(getattr(args, flag), f"--{flag} {getattr(args, flag)}")
     field = load_field(args.checkpoint, args.evaluator, device=args.device)
     records = load_records(args.traces, args.limit)
     report = evaluate(field, records, solver=args.solver, steps=args.steps, level=args.level,

@@ -83,6 +83,10 @@ def main(args) -> int:
     if any(float(t) <= 0 for t in cfg.temperatures):
         raise UserError(f"temperatures must be > 0, got {cfg.temperatures}")
     ckpt = Path(cfg.checkpoint) if cfg.checkpoint else default_checkpoint()
+    from ..core.checkpoint import read_checkpoint
+    from ..io import make_dir
+    read_checkpoint(ckpt, f"--checkpoint {ckpt}")
+    make_dir(cfg.out, "--out")
     runs = Path(cfg.traces) if cfg.traces else default_traces()
     torch.manual_seed(0)
     if cfg.threads > 0:

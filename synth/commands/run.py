@@ -26,28 +26,36 @@ def add_arguments(p) -> None:
 
 
 def _json_arg(text: str, flag: str):
+    from dsl.values import loads
+
     from ..errors import UserError
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise UserError(f"{flag}: invalid JSON at column {e.colno}: {e.msg}") from None
+        return loads(text, flag, one_line=True)
+    except ValueError as e:
+        raise UserError(str(e)) from None
 
 
 def _load(rec: dict, where: str):
     """(program text, profile, input stack, constants) of a run record, validated."""
     from dsl import get_profile
-    from dsl.values import stack_from_json
+    from dsl.values import check_program_text, clip, json_name, stack_from_json
 
     from ..errors import UserError
     if not isinstance(rec, dict):
-        raise UserError(f"{where}: a record must be a JSON object")
+        raise UserError(f"{where}: a record must be a JSON object, got {json_name(rec)}")
     unknown = set(rec) - {"program", "input", "constants", "profile", "result"}
     if unknown:
-        raise UserError(f"{where}: unknown field '{sorted(unknown)[0]}'")
+        raise UserError(f"{where}: unknown field '{clip(sorted(unknown)[0])}' "
+                        "(known: program, input, constants, profile, result)")
     if not isinstance(rec.get("program"), str):
-        raise UserError(f"{where}, field 'program': must be a string")
+        raise UserError(f"{where}, field 'program': must be a string, got {json_name(rec.get('program'))}")
     try:
-        p = get_profile(rec.get("profile", "small"))
+        check_program_text(rec["program"], f"{where}, field 'program'")
+        prof = rec.get("profile", "small")
+        try:
+            p = get_profile(prof if isinstance(prof, str) else repr(prof))
+        except ValueError as e:
+            raise ValueError(f"{where}, field 'profile': {clip(str(e), 80)}") from None
         stack = stack_from_json(rec.get("input", []), p, f"{where}, field 'input'")
         consts = stack_from_json(rec.get("constants", []), p, f"{where}, field 'constants'")
     except ValueError as e:
@@ -77,12 +85,8 @@ def main(args) -> int:
     if args.file:
         if args.program:
             raise UserError("give either a PROGRAM or --file, not both")
-        try:
-            records = list(read_jsonl(args.file))
-        except OSError as e:
-            raise UserError(f"{args.file}: cannot read: {e.strerror}") from None
-        loaded = [_bad_json(args.file, n, obj) if isinstance(obj, Exception) else _load(obj, f"{args.file}: line {n}")
-                  for n, obj in records]  # everything validated before anything is printed
+        records = list(read_jsonl(args.file))
+        loaded = [_load(obj, f"{args.file}: line {n}") for n, obj in records]  # all validated before any print
         for (_, rec), (prog, p, stack, consts) in zip(records, loaded):
             print(json.dumps({**rec, "result": answer(prog, p, stack, consts)}))
         return 0
@@ -90,7 +94,7 @@ def main(args) -> int:
         raise UserError("give a PROGRAM (e.g. synth run 'dup mul' --input '[3]') or --file RUNS.jsonl")
     rec = {"program": args.program, "input": _json_arg(args.input, "--input"),
            "constants": _json_arg(args.constants, "--constants"), "profile": args.profile}
-    prog_text, p, stack, consts = _load(rec, "--input/--constants")
+    prog_text, p, stack, consts = _load(rec, "command line")
     prog = parse(prog_text, p)  # a syntax error here is the user's: one line, exit 2
     if args.trace:
         for s in trace(prog, stack, consts, p):
@@ -101,7 +105,3 @@ def main(args) -> int:
     print(json.dumps(answer(prog_text, p, stack, consts)))
     return 0
 
-
-def _bad_json(path, n, err):
-    from ..errors import UserError
-    raise UserError(f"{path}: line {n}, column {err.colno}: invalid JSON: {err.msg}")

@@ -30,31 +30,63 @@ class SearchConfig:
 def add_arguments(p) -> None:
     p.add_argument("--io", required=True, metavar="FILE", help="task file (SPEC §5) or DeepCoder-style JSON Lines")
     p.add_argument("--method", help="search method (default: default, BFS + meeting in the middle)")
-    p.add_argument("--time-limit", type=float, metavar="S", help="seconds per task (default 10)")
+    p.add_argument("--time-limit", type=seconds, metavar="S", help="seconds per task (default 10)")
     p.add_argument("--profile", help="profile for every task (default: each task's own, else small)")
     p.add_argument("--checkpoint", metavar="PATH", help="model checkpoint for neural methods")
 
 
 def split_config(name: str, overrides, schema, flags: dict):
     """Compose config `name`; return (general settings as `schema`, {method: section dict}).
-    Top-level keys other than the schema's (and Hydra's `defaults`) are method sections."""
+    The whole config is checked as a structured config: `schema`'s fields plus one section per search
+    method, typed by the method's config dataclass (so `time_limit=abc` or `enumerate.prune=maybe` fail)."""
     import dataclasses
 
     from omegaconf import OmegaConf
 
-    from ..config import compose, from_dict
-    from ..errors import UserError
-    from ..search import method_names
-    cfg = OmegaConf.to_container(compose(name, list(overrides or [])), resolve=True)
+    from ..config import check_choices, compose, from_dict, structured
+    cfg = compose(name, list(overrides or []))
+    merged = structured(name, cfg, settings_schema(schema), {k: v for k, v in flags.items() if v is not None})
+    full = OmegaConf.to_container(merged, resolve=True)
+    check_choices(full, name)
     own = {f.name for f in dataclasses.fields(schema)}
-    general = {k: v for k, v in cfg.items() if k in own}
-    sections = {k: v for k, v in cfg.items() if k not in own}
-    for k, v in sections.items():
-        if not isinstance(v, dict):
-            raise UserError(f"config '{name}': unknown key '{k}' (settings: {', '.join(sorted(own))}; "
-                            f"method sections: {', '.join(method_names())})")
-    general.update({k: v for k, v in flags.items() if v is not None})
+    general = {k: v for k, v in full.items() if k in own}
+    sections = {k: v for k, v in full.items() if k not in own}
     return from_dict(schema, general), sections
+
+
+def settings_schema(schema):
+    """`schema` extended by one field per search-method section (its config dataclass), for OmegaConf."""
+    import dataclasses
+
+    from ..search.base import METHODS, _load_builtin
+    _load_builtin()
+    sections = {}
+    for m in METHODS.values():
+        if m.config is not None and m.section not in sections:
+            sections[m.section] = m.config
+    extra = [(sec, cls, dataclasses.field(default_factory=cls)) for sec, cls in sorted(sections.items())]
+    return dataclasses.make_dataclass(f"{schema.__name__}WithMethods", extra, bases=(schema,))
+
+
+def seconds(text: str) -> float:
+    """argparse type of --time-limit: a positive, finite number of seconds."""
+    import argparse
+    import math
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text[:24]!r}")
+    return v
+
+
+def check_seconds(v: float, key: str = "time_limit") -> None:
+    import math
+
+    from ..errors import UserError
+    if not (math.isfinite(v) and v > 0):
+        raise UserError(f"{key} must be a positive, finite number of seconds, got {v}")
 
 
 def make_solver(method: str, sections: dict, checkpoint: str | None):
@@ -63,9 +95,36 @@ def make_solver(method: str, sections: dict, checkpoint: str | None):
     from ..search import build, get_method
     try:
         m = get_method(method)
+        if checkpoint and uses_model(m, m.make_config(sections.get(m.section))):
+            from ..core.checkpoint import read_checkpoint
+            read_checkpoint(checkpoint, f"--checkpoint {checkpoint}")     # unreadable: one line, before loading
         return build(method, sections.get(m.section), checkpoint)
     except (ValueError, TypeError) as e:
         raise UserError(str(e)) from None
+
+
+def uses_model(m, cfg) -> bool:
+    """Will method `m` with config `cfg` load the --checkpoint? (enumeration and prior-free hybrids do not)"""
+    return isinstance(m.impl, type) and getattr(cfg, "prior", "gradient") != "none" and \
+        getattr(cfg, "latent_weight", 1.0) > 0
+
+
+def check_constants(tasks, solve, profile) -> None:
+    """UserError when a task's given constants plus the method's free constants exceed the profile's."""
+    from dsl import get_profile
+
+    from ..errors import UserError
+    free = getattr(solve.config, "free_constants", None)
+    if free is None:
+        return
+    section = solve.method.section
+    for t in tasks:
+        p = get_profile(profile or t.profile)
+        n_const = sum(1 for o in p.ops if o.startswith("c") and o[1:].isdigit())
+        if t.free_constants is None and len(t.constants) + free > n_const:
+            raise UserError(f"task '{t.name}': {len(t.constants)} given constants + {section}.free_constants={free} "
+                            f"exceed the {n_const} constant ops of profile '{p.name}'; lower "
+                            f"{section}.free_constants or set the task's free_constants")
 
 
 def main(args) -> int:
@@ -74,8 +133,7 @@ def main(args) -> int:
     cfg, sections = split_config("search", args.overrides, SearchConfig,
                                  {"method": args.method, "time_limit": args.time_limit,
                                   "profile": args.profile, "checkpoint": args.checkpoint})
-    if cfg.time_limit <= 0:
-        raise UserError(f"--time-limit must be positive, got {cfg.time_limit}")
+    check_seconds(cfg.time_limit)
     if cfg.profile is not None:
         from dsl import get_profile
         try:
@@ -84,6 +142,7 @@ def main(args) -> int:
             raise UserError(f"--profile: {e}") from None
     tasks = load_suite(args.io, cfg.profile)   # validates the whole file first (TaskError -> exit 2)
     solve = make_solver(cfg.method, sections, cfg.checkpoint)
+    check_constants(tasks, solve, cfg.profile)
     n_solved = 0
     for i, task in enumerate(tasks, 1):
         res = solve(task, cfg.time_limit, cfg.profile)

@@ -44,6 +44,11 @@ def main(args) -> int:
         raise UserError(f"--data {args.data}: no manifest.json (make it with synth generate-data)")
     if not cfg.train.out_dir:
         raise UserError("train.out_dir must be set (--out DIR)")
+    from ..io import make_dir
+    make_dir(cfg.train.out_dir, "--out")
+    if cfg.init:
+        from ..core.checkpoint import check_path
+        check_path(cfg.init, f"init={cfg.init}")
     try:
         t0 = time.perf_counter()
         res = train(cfg, args.data)

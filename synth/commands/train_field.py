@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 HELP = "train the program vector field on a frozen evaluator (flow matching or score)"
 
@@ -39,14 +40,26 @@ def main(args) -> int:
     if args.steps is not None:
         overrides.append(f"train.steps={args.steps}")
     cfg = compose("train_field", overrides, TrainFieldConfig)
+    from ..core.checkpoint import check_path
+    from ..errors import UserError
+    from ..io import make_dir
+    check_path(args.evaluator, f"--evaluator {args.evaluator}")
+    if args.data and not (Path(args.data) / "manifest.json").exists():
+        raise UserError(f"--data {args.data}: no manifest.json (make it with synth generate-data)")
+    if cfg.train.out_dir:
+        make_dir(cfg.train.out_dir, "--out")
+    if args.export:
+        make_dir(Path(args.export).parent, "--export")
     t0 = time.perf_counter()
-    res = train(cfg, args.evaluator, args.data)
+    try:
+        res = train(cfg, args.evaluator, args.data)
+    except ValueError as e:              # UserError included: one line
+        raise UserError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
     last = res.history[-1] if res.history else {}
     out = {"out": cfg.train.out_dir, "steps": res.step, "checkpoint": res.checkpoint,
            "seconds": round(time.perf_counter() - t0, 1), **{k: round(v, 5) for k, v in last.items() if k != "step"}}
     if args.export:
         if not res.checkpoint:
-            from ..errors import UserError
             raise UserError("--export needs a checkpoint: set train.out_dir (or --out)")
         out["export"] = str(export(res.checkpoint, args.export))
     print(json.dumps(out))

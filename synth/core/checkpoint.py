@@ -4,9 +4,11 @@ Usage:
     save_atomic({"model": model.state_dict(), "rng": [rng_state()], ...}, "run/checkpoint.pt")
     state = load_checkpoint("run/checkpoint.pt")      # plain types + tensors => weights_only=True works
     set_rng_state(state["rng"][0])                    # python, numpy, torch and cuda generators
+    check_resume(state, train_cfg, meta, path)        # UserError naming each setting that differs
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from pathlib import Path
@@ -25,12 +27,27 @@ def read_checkpoint(path: str | os.PathLike, what: str, map_location: str | torc
     """load_checkpoint of a file the user named (`what`, e.g. "init=PATH"): a one-line UserError when the file
     is missing or is not a checkpoint."""
     from ..errors import UserError
-    if not Path(path).is_file():
-        raise UserError(f"{what}: no such file")
+    check_path(path, what)
     try:
-        return load_checkpoint(path, map_location=map_location)
+        state = load_checkpoint(path, map_location=map_location)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise UserError(f"{what}: not a readable checkpoint ({type(e).__name__})") from None
+        raise UserError(f"{what}: not a readable checkpoint, truncated or not written by synth "
+                        f"({type(e).__name__})") from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise UserError(f"{what}: not a synth checkpoint (no 'model' weights)")
+    return state
+
+
+def check_path(path: str | os.PathLike, what: str) -> None:
+    """UserError unless `path` is an existing file (a directory is named as such)."""
+    from ..errors import UserError
+    p = Path(path)
+    if p.is_dir():
+        hint = sorted(x.name for x in p.glob("*.pt"))
+        raise UserError(f"{what}: is a directory; give a checkpoint file"
+                        + (f" (it holds {', '.join(hint[:3])})" if hint else ""))
+    if not p.is_file():
+        raise UserError(f"{what}: no such file")
 
 
 def save_atomic(state: dict[str, Any], path: str | os.PathLike) -> None:
@@ -59,3 +76,39 @@ def set_rng_state(s: dict[str, Any]) -> None:
     torch.set_rng_state(s["torch"].cpu())
     if s["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([t.cpu() for t in s["cuda"]])
+
+
+# Settings a resumed run may change: they do not change the weights it ends with.
+RESUME_FREE = {"train.stop_at", "train.progress", "train.out_dir", "train.resume", "train.tensorboard",
+               "train.log_every", "train.ckpt_every", "train.eval_every", "train.device",
+               "train.find_unused_parameters", "threads"}
+
+
+def _settings(config: dict, meta: dict | None) -> dict:
+    """What a run was started with: the command's config (meta["config"]) with the TrainConfig as `train`."""
+    meta = meta or {}
+    out = {**dict(meta.get("config") or {}), "train": dict(config)}
+    if meta.get("evaluator_fingerprint"):
+        out["evaluator_fingerprint"] = meta["evaluator_fingerprint"]
+    return out
+
+
+def fresh_hint(meta: dict | None, ckpt_path) -> str:
+    hint = "start a fresh run with another --out (or delete the checkpoint)"
+    if "init" in ((meta or {}).get("config") or {}):
+        hint += f", or fine-tune from it: --out NEW init={ckpt_path}"
+    return hint
+
+
+def check_resume(state: dict, cfg, meta: dict | None, ckpt_path) -> None:
+    """UserError naming every setting that differs from the checkpoint's run (but those in RESUME_FREE)."""
+    from ..config import describe, diff
+    from ..errors import UserError
+    old = _settings(state.get("config") or {}, state.get("meta"))
+    new = _settings(dataclasses.asdict(cfg), meta)
+    if not (state.get("meta") or {}).get("config"):        # an older checkpoint: only the TrainConfig is known
+        new = {"train": new["train"]}
+    changed = [d for d in diff(old, new) if d[0] not in RESUME_FREE]
+    if changed:
+        raise UserError(f"{ckpt_path}: cannot resume with other settings ({describe(changed)}); "
+                        f"rerun with the checkpoint's settings to go on, {fresh_hint(meta, ckpt_path)}")

@@ -37,7 +37,8 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from .checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state
+from .checkpoint import (check_resume, fresh_hint, load_checkpoint, read_checkpoint, rng_state, save_atomic,
+                         set_rng_state)
 
 DEVICES = ("auto", "cpu", "cuda")
 CKPT_NAME, METRICS_NAME = "checkpoint.pt", "metrics.csv"
@@ -202,15 +203,26 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
     start, ckpt_path = 0, (out / CKPT_NAME if out is not None else None)
     seed_everything(cfg.seed + rank)
     if will_resume(cfg):
-        state = load_checkpoint(ckpt_path, map_location=device)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        for k, obj in extra.items():
-            obj.load_state_dict(state["extra"][k])
+        try:
+            state = read_checkpoint(ckpt_path, f"{ckpt_path} (resume)", map_location=device)
+        except ValueError as e:
+            raise type(e)(f"{e}; {fresh_hint(None, ckpt_path)}") from None
+        check_resume(state, cfg, meta, ckpt_path)
+        try:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
+            for k, obj in extra.items():
+                obj.load_state_dict(state["extra"][k])
+        except (RuntimeError, KeyError, ValueError) as e:
+            from ..errors import UserError
+            raise UserError(f"{ckpt_path}: cannot resume, it does not fit this model "
+                            f"({str(e).splitlines()[0][:120]}); {fresh_hint(meta, ckpt_path)}") from None
         start = int(state["step"])
         if rank < len(state["rng"]):
             set_rng_state(state["rng"][rank])
+        if rank == 0:
+            print(f"resumed from {ckpt_path} at step {start} of {cfg.steps}", file=sys.stderr, flush=True)
     log = tb = None
     if out is not None and rank == 0:
         log = _CsvLog(out / METRICS_NAME, keep_until=start if start else None)

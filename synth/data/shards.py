@@ -205,12 +205,15 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _prepare(out: Path, fp: str) -> dict | None:
+def _prepare(out: Path, fp: str, settings: dict | None = None) -> dict | None:
     """Check `out` may receive this dataset; the manifest when it is already finished with these settings."""
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a directory")
     if not out.exists():
-        out.mkdir(parents=True)
+        try:
+            out.mkdir(parents=True)
+        except OSError as e:
+            raise UserError(f"--out {out}: cannot create directory: {e.strerror}") from None
         return None
     foreign = sorted(e.name for e in out.iterdir() if not _OURS.match(e.name))
     if foreign:
@@ -225,9 +228,11 @@ def _prepare(out: Path, fp: str) -> dict | None:
         except json.JSONDecodeError:
             raise UserError(f"{man}: not valid JSON; delete it to regenerate") from None
         if manifest.get("fingerprint") != fp:
-            raise UserError(f"{out} holds a finished dataset made with other settings "
-                            f"(profile {manifest.get('profile')}, seed {manifest.get('seed')}, "
-                            f"count {manifest.get('count')}, ...); choose another --out or delete it")
+            from ..config import describe, diff
+            changed = diff(manifest.get("config") or {}, settings or {})
+            what = describe(changed) if changed else "the format version"
+            raise UserError(f"{out} holds a finished dataset made with other settings ({what}); "
+                            "choose another --out or delete it")
         return manifest
     return None
 
@@ -237,7 +242,7 @@ def generate(out: str | Path, cfg: GenerateConfig, workers: int | None = None, p
     out = Path(out)
     _check(cfg)
     fp = fingerprint(cfg)
-    finished = _prepare(out, fp)
+    finished = _prepare(out, fp, cfg.settings())
     budgets = _plan(cfg)
     stats = {i: _done(out, i, cfg, fp) for i in range(len(budgets))}
     todo = [i for i, st in stats.items() if st is None]

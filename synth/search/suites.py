@@ -10,21 +10,22 @@ Their own `program` field (another language) is dropped. Bad files raise dsl.Tas
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from dsl.tasks import Task, TaskError, load_tasks, task_from_json
+from dsl.tasks import MAX_FILE_BYTES, Task, TaskError, parse_tasks, read_text, task_from_json
+from dsl.values import loads
 
 
 def _first_object(text: str):
+    """The first task-like object of a file, or None (errors are reported by the loader that follows)."""
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
+        doc = loads(text, "", max_chars=MAX_FILE_BYTES)
+    except ValueError:
         for line in text.splitlines():
             if line.strip():
                 try:
-                    return json.loads(line)
-                except json.JSONDecodeError:
+                    return loads(line, "")
+                except ValueError:
                     return None
         return None
     if isinstance(doc, list):
@@ -45,30 +46,25 @@ def is_deepcoder(obj) -> bool:
 def load_suite(path: str | Path, profile: str | None = None) -> list[Task]:
     """The tasks of one file, in either format (see module docstring)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise TaskError(f"{path}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise TaskError(f"{path}: not UTF-8 text") from None
+    text = read_text(path)
     if not is_deepcoder(_first_object(text)):
-        return load_tasks(path, profile)
+        return parse_tasks(text, str(path), profile)
     tasks, names = [], set()
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         where = f"{path}: line {n}"
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise TaskError(f"{where}, column {e.colno}: invalid JSON: {e.msg}") from None
+            obj = loads(line, where, one_line=True)
+        except ValueError as e:
+            raise TaskError(str(e)) from None
         if not is_deepcoder(obj):
             raise TaskError(f"{where}: expected a DeepCoder-style object with 'examples': [{{'inputs', 'output'}}]")
         exs = []
         for j, ex in enumerate(obj["examples"]):
             if not isinstance(ex, dict) or "inputs" not in ex or "output" not in ex:
                 raise TaskError(f"{where}, example {j}: needs fields 'inputs' and 'output'")
-            exs.append({"input": ex["inputs"], "output": [ex["output"]]})
+            exs.append({"input": ex["inputs"], "output": [ex["output"]]})   # (too many: task_from_json says)
         name = obj.get("name") if isinstance(obj.get("name"), str) else f"{path.stem}-{n}"
         d = {"name": name, "examples": exs, "profile": obj.get("profile", "deepcoder")}
         task = task_from_json(d, f"{where}: task '{name}'", profile)
