@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import re
 
+from .fastparse import fast_code
 from .machine import execute, run
-from .parser import DslSyntaxError, fast_code, parse
+from .parser import DslSyntaxError, parse
 from .profiles import PROFILES, Profile
 
 KEYS = frozenset({"program", "input", "constants", "profile", "result"})

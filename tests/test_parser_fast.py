@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl import DslSyntaxError, get_profile, parse
-from dsl.parser import _fast, _lark_parse, _memo, fast_code
+from dsl.fastparse import _fast, _memo, fast_code
+from dsl.parser import _lark_parse
 from dsl.sampler import sample_run
 
 PROFILES = [get_profile("small"), get_profile("deepcoder")]
