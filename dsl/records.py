@@ -33,16 +33,11 @@ def values(xs, p: Profile) -> list | None:
     """JSON values -> stack values (lists become tuples) when every one is valid under `p`, else None."""
     if type(xs) is not list:
         return None
-    if not xs:
-        return []
-    lo, hi = p.int_min, p.int_max
-    if set(map(type, xs)) == _INTS:   # all ints (the common case): one pass in C
-        return xs if min(xs) >= lo and max(xs) <= hi else None
-    out = []
+    out, lo, hi = [], p.int_min, p.int_max
     for v in xs:
         t = type(v)
         if t is int:
-            if not lo <= v <= hi:
+            if v < lo or v > hi:
                 return None
         elif t is list:
             if len(v) > p.max_len or v and (set(map(type, v)) != _INTS or min(v) < lo or max(v) > hi):
