@@ -48,37 +48,83 @@ def _compile(op: Op):
     """A step function `f(stack: list, p) -> None` that raises Fail; specialised per op for speed."""
     n, fn, checked = op.arity, op.fn, op.checked
     toks = op.inputs
-    fixed = tuple(_TYPECHECK.get(t) for t in toks)
+    checks = tuple((i, _TYPECHECK[t]) for i, t in enumerate(toks) if t in _TYPECHECK)  # concrete input types
     generic = any(t in ("s", "T") for t in toks)
 
-    def types_ok(args) -> bool:
-        for want, v in zip(fixed, args):
-            if want is not None and type(v) is not want:
+    s_at = [i for i, t in enumerate(toks) if t == "s"]
+    t_at = [i for i, t in enumerate(toks) if t == "T"]
+
+    def generic_ok(args) -> bool:   # the `s` inputs are one sequence type, the `T` inputs one type
+        if s_at:
+            first = type(args[s_at[0]])
+            if first is not str and first is not tuple:
                 return False
-        if generic:
-            s = [type(v) for t, v in zip(toks, args) if t == "s"]
-            if any(t is not str and t is not tuple for t in s) or len(set(s)) > 1:
-                return False
-            tt = {type(v) for t, v in zip(toks, args) if t == "T"}
-            if len(tt) > 1:
-                return False
+            for i in s_at[1:]:
+                if type(args[i]) is not first:
+                    return False
+        if t_at:
+            first = type(args[t_at[0]])
+            for i in t_at[1:]:
+                if type(args[i]) is not first:
+                    return False
         return True
 
+    if n == 1 and not generic:         # the common shapes, specialised: same checks in the same order
+        want = _TYPECHECK.get(toks[0])
+
+        def step1(stack: list, p: Profile) -> None:
+            if not stack:
+                raise Fail("underflow")
+            a = stack[-1]
+            if want is not None and type(a) is not want:
+                raise Fail("type")
+            out = fn(p, a)
+            if checked:
+                _check(out, p)
+            stack[-1:] = out
+        return step1
+    if n == 2 and not generic:
+        want_a, want_b = _TYPECHECK.get(toks[0]), _TYPECHECK.get(toks[1])
+
+        def step2(stack: list, p: Profile) -> None:
+            if len(stack) < 2:
+                raise Fail("underflow")
+            a, b = stack[-2], stack[-1]
+            if (want_a is not None and type(a) is not want_a) or (want_b is not None and type(b) is not want_b):
+                raise Fail("type")
+            out = fn(p, a, b)
+            if checked:
+                _check(out, p)
+            stack[-2:] = out
+        return step2
+
     def step(stack: list, p: Profile) -> None:
-        if len(stack) < n:
+        k = len(stack) - n
+        if k < 0:
             raise Fail("underflow")
-        args = stack[len(stack) - n:] if n else []
-        if not types_ok(args):
+        args = stack[k:]
+        for i, want in checks:
+            if type(args[i]) is not want:
+                raise Fail("type")
+        if generic and not generic_ok(args):
             raise Fail("type")
         out = fn(p, *args)
         if checked:
-            for v in out:
-                if check_value(v, p) is not None:
-                    raise Fail("overflow")
-        del stack[len(stack) - n:]
+            _check(out, p)
+        del stack[k:]
         stack.extend(out)
 
     return step
+
+
+def _check(out: tuple, p: Profile) -> None:
+    """Fail("overflow") unless every output value is within the profile's limits."""
+    for v in out:
+        if type(v) is int:
+            if not p.int_min <= v <= p.int_max:
+                raise Fail("overflow")
+        elif check_value(v, p) is not None:
+            raise Fail("overflow")
 
 
 STEPS = {name: _compile(op) for name, op in OPS.items() if op.fn is not None}
@@ -111,14 +157,33 @@ def run(program, stack: Sequence[Value], constants: Sequence[Value] = (), profil
     if len(code) > p.max_program:
         return Result(False, error="too_long", at=p.max_program)
     st = list(stack)
+    err = execute(code, st, constants, p)
+    return Result(True, stack=tuple(st)) if err is None else Result(False, error=err[0], at=err[1])
+
+
+def execute(code: tuple, st: list, constants: Sequence[Value], p: Profile) -> tuple[str, int] | None:
+    """The loop of `run` without its checks and its Result: run `code` on the list `st` in place; None when
+    every item ran, else (error kind, index of the failing item). Never raises."""
+    depth = p.max_depth
     for i, item in enumerate(code):
-        try:
-            apply(item, st, constants, p)
+        try:   # `apply`, inlined: this loop is the hot path of `run` and of `synth run --file`
+            if type(item) is str:
+                step = STEPS.get(item)
+                if step is not None:
+                    step(st, p)
+                elif CONST_INDEX[item] < len(constants):
+                    st.append(constants[CONST_INDEX[item]])
+                else:
+                    raise Fail("missing_constant")
+            else:
+                st.append(item[0])
+            if len(st) > depth:
+                raise Fail("overflow")
         except Fail as f:
-            return Result(False, error=f.kind, at=i)
+            return f.kind, i
         except Exception:  # defensive: an unforeseen Python error is a type error of that item
-            return Result(False, error="type", at=i)
-    return Result(True, stack=tuple(st))
+            return "type", i
+    return None
 
 
 def trace(program, stack: Sequence[Value], constants: Sequence[Value] = (), profile="small") -> list[Step]:

@@ -6,14 +6,16 @@
 
 A `Program` is a tuple of `Item`s (an op name or a literal value, with the position where it stood);
 `Program.code` is what the machine executes. `Program.from_code(code)` is the inverse of `.code`.
+
+Most text never reaches Lark: `parse` first tries the fast path of dsl/fastparse.py (canonical text as the
+toolkit prints it, and other well-formed text), which gives the same Program, positions included, and the same
+errors; Lark decides everything else.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-
-import lark
 
 from .ops import OPS
 from .profiles import Profile, get_profile
@@ -68,9 +70,9 @@ class Program:
     def text(self) -> str:
         return " ".join(it.text for it in self.items)
 
-    @property
+    @cached_property
     def code(self) -> tuple:
-        """What the machine runs: op names as `str`, literals wrapped as 1-tuples `(value,)`."""
+        """What the machine runs: op names as `str`, literals wrapped as 1-tuples `(value,)` (computed once)."""
         return tuple(it.op if it.op is not None else (it.value,) for it in self.items)
 
     def __len__(self) -> int:
@@ -81,7 +83,8 @@ class Program:
 
 
 @lru_cache(maxsize=1)
-def _lark() -> lark.Lark:
+def _lark():
+    import lark   # imported on first need: files of canonical programs never pay for it
     grammar = (Path(__file__).with_name("grammar.lark")).read_text()
     return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
@@ -97,17 +100,30 @@ def _expected(names) -> str:
 def parse(text: str, profile: str | Profile = "small") -> Program:
     """Parse `text` under `profile`; DslSyntaxError on any error (unknown op, bad literal, bad token)."""
     p = get_profile(profile)
+    if type(text) is str:
+        memo = _memo(p)
+        prog = memo.texts.get(text)
+        if prog is None:
+            prog = _fast(text, p, memo)
+            if prog is not None:
+                _remember(memo.texts, text, prog)
+        if prog is not None:
+            return prog
+    return _lark_parse(text, p)
+
+
+def _lark_parse(text: str, p: Profile) -> Program:
+    import lark
     try:
         tree = _lark().parse(text)
     except lark.UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         if ch == '"':
-            what = 'unterminated string or bad escape (only \\" and \\\\) or no space after it'
+            what = _BAD_STRING
         elif ch == "[":
             what = "unterminated list"
         else:
-            what = f"unexpected {ch!r}; expected an item (integer, string, list, true, false or an op name) " \
-                   "separated by white space"
+            what = _unexpected(ch)
         raise DslSyntaxError(text, e.line, e.column, what) from None
     except lark.UnexpectedToken as e:
         tok = e.token
@@ -136,9 +152,7 @@ def _item(node, text: str, p: Profile) -> Item:
         if name in ("true", "false"):
             return Item(None, name == "true", line, col)
         if name not in p.ops:
-            where = "" if name not in OPS else f" (not in profile '{p.name}')"
-            raise DslSyntaxError(text, line, col, f"unknown op {name!r}{where}; expected an op of profile "
-                                                  f"'{p.name}', a literal, true or false")
+            raise DslSyntaxError(text, line, col, _unknown_op(name, p))
         return Item(name, None, line, col)
     if kind == "int_lit":
         value = int(tok)
@@ -148,13 +162,37 @@ def _item(node, text: str, p: Profile) -> Item:
         ints = [c for c in node.children if c.type == "INT"]
         bad = _first_bad(ints, p)
         if bad is not None:
-            raise DslSyntaxError(text, bad.line, bad.column, f"list element {bad} outside {p.int_min}..{p.int_max}")
+            raise DslSyntaxError(text, bad.line, bad.column, _bad_element(str(bad), p))
         value = tuple(int(c) for c in ints)
     reason = check_value(value, p)
     if reason:
-        raise DslSyntaxError(text, line, col, f"literal out of profile '{p.name}' limits: {reason}")
+        raise DslSyntaxError(text, line, col, _bad_literal(reason, p))
     return Item(None, value, line, col)
+
+
+_BAD_STRING = 'unterminated string or bad escape (only \\" and \\\\) or no space after it'
+
+
+def _unexpected(ch: str) -> str:
+    return f"unexpected {ch!r}; expected an item (integer, string, list, true, false or an op name) " \
+           "separated by white space"
+
+
+def _unknown_op(name: str, p: Profile) -> str:
+    where = "" if name not in OPS else f" (not in profile '{p.name}')"
+    return f"unknown op {name!r}{where}; expected an op of profile '{p.name}', a literal, true or false"
+
+
+def _bad_element(text: str, p: Profile) -> str:
+    return f"list element {text} outside {p.int_min}..{p.int_max}"
+
+
+def _bad_literal(reason: str, p: Profile) -> str:
+    return f"literal out of profile '{p.name}' limits: {reason}"
 
 
 def _first_bad(ints, p: Profile):
     return next((c for c in ints if not p.int_ok(int(c))), None)
+
+
+from .fastparse import _fast, _memo, _remember  # noqa: E402  (the fast path uses the names above)

@@ -15,6 +15,7 @@ import argparse
 import importlib
 import sys
 
+COMMAND: list[str] | None = None   # the arguments of the command being run
 COMMANDS = {
     "run": "synth.commands.run",
     "generate-data": "synth.commands.generate_data",
@@ -25,6 +26,7 @@ COMMANDS = {
     "train-field": "synth.commands.train_field",
     "eval-field": "synth.commands.eval_field",
     "inspect": "synth.commands.inspect",
+    "info": "synth.commands.info",
 }
 
 
@@ -76,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from .errors import UserError
 
+    global COMMAND
+    COMMAND = list(sys.argv[1:] if argv is None else argv)   # recorded in training checkpoints (core/provenance.py)
     ap = build_parser()
     args, rest = ap.parse_known_args(argv)
     overrides = [w for w in rest if "=" in w and not w.startswith("-")]

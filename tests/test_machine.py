@@ -1,4 +1,4 @@
-"""The machine against SPEC: every case of shared/spec_cases.jsonl, op edge cases, and never raising."""
+"""The machine against the language reference: every case of tests/data/edge_cases.jsonl, edge cases, never raising."""
 from __future__ import annotations
 
 import pytest

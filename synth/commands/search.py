@@ -3,6 +3,7 @@
     synth search --io datasets/examples/affine.json
     synth search --io tasks.jsonl --method enumerate --time-limit 5 enumerate.free_constants=1
     synth search --io tasks.json --method default --checkpoint model.pt
+    torchrun --nproc_per_node 4 -m synth search --io tasks.jsonl      # tasks split over 4 processes
 
 stdout: one SPEC §5 result object per task, flushed as each finishes; stderr: progress. Exit status 0 when
 the file was valid (whatever was solved); a bad file stops before any search with one line and status 2.
@@ -143,6 +144,9 @@ def main(args) -> int:
     tasks = load_suite(args.io, cfg.profile)   # validates the whole file first (TaskError -> exit 2)
     solve = make_solver(cfg.method, sections, cfg.checkpoint)
     check_constants(tasks, solve, cfg.profile)
+    from ..search.scaleout import search_sharded, world
+    if world()[1] > 1:   # under torchrun: the ranks split the tasks; rank 0 writes every result, in order
+        return search_sharded(tasks, lambda task: solve(task, cfg.time_limit, cfg.profile), solve.method.name)
     n_solved = 0
     for i, task in enumerate(tasks, 1):
         res = solve(task, cfg.time_limit, cfg.profile)

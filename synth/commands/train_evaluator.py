@@ -13,6 +13,7 @@ synth/conf/train_evaluator.yaml with the `model/` group (small, tiny). Prints on
 from __future__ import annotations
 
 import json
+import os
 import time
 
 HELP = "train the latent-state-machine evaluator (resumable)"
@@ -54,6 +55,8 @@ def main(args) -> int:
         res = train(cfg, args.data)
     except ValueError as e:
         raise UserError(str(e)) from None
+    if int(os.environ.get("RANK", "0")) != 0:   # under torchrun only rank 0 writes; the others are done
+        return 0
     out = Path(cfg.train.out_dir)
     export(out / "checkpoint.pt", out / "evaluator.pt")
     last = res.history[-1] if res.history else {}

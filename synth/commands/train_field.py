@@ -16,6 +16,7 @@ refuses any evaluator other than the one it was trained on. Prints one JSON summ
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def main(args) -> int:
         res = train(cfg, args.evaluator, args.data)
     except ValueError as e:              # UserError included: one line
         raise UserError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+    if int(os.environ.get("RANK", "0")) != 0:   # under torchrun only rank 0 writes; the others are done
+        return 0
     last = res.history[-1] if res.history else {}
     out = {"out": cfg.train.out_dir, "steps": res.step, "checkpoint": res.checkpoint,
            "seconds": round(time.perf_counter() - t0, 1), **{k: round(v, 5) for k, v in last.items() if k != "step"}}

@@ -39,6 +39,7 @@ from tqdm import tqdm
 
 from .checkpoint import (check_resume, fresh_hint, load_checkpoint, read_checkpoint, rng_state, save_atomic,
                          set_rng_state)
+from .provenance import with_provenance
 
 DEVICES = ("auto", "cpu", "cuda")
 CKPT_NAME, METRICS_NAME = "checkpoint.pt", "metrics.csv"
@@ -322,5 +323,5 @@ def _save(path: Path, model: nn.Module, opt, sched, step: int, cfg: TrainConfig,
     if rank != 0:
         return
     save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                 "step": step, "rng": rngs, "config": asdict(cfg), "meta": dict(meta or {}),
+                 "step": step, "rng": rngs, "config": asdict(cfg), "meta": with_provenance(meta, cfg, path, step),
                  "extra": {k: v.state_dict() for k, v in extra.items()}}, path)

@@ -1,5 +1,6 @@
 """Scale-out: split a list of search jobs across processes started by torchrun; results come back in order.
 
+    torchrun --nproc_per_node 4 -m synth search --io tasks.jsonl                   # the CLI: rank 0 writes
     torchrun --nproc_per_node 4 experiments/bench_search.py --time-limit 10        # 4 ranks on one machine
     torchrun --nnodes 2 --nproc_per_node 8 --rdzv_endpoint HOST:29500 ...         # or several machines
 
@@ -14,8 +15,13 @@ as is; one it creates itself it also destroys.
 """
 from __future__ import annotations
 
+import datetime
+import json
 import os
+import sys
 from typing import Callable, Sequence
+
+TIMEOUT = datetime.timedelta(hours=24)   # ranks wait for the slowest one at the gather: searches may be long
 
 
 def world() -> tuple[int, int]:
@@ -44,7 +50,7 @@ def run_jobs(jobs: Sequence, fn: Callable, on_result: Callable | None = None) ->
     import torch.distributed as dist
     created = False
     if not dist.is_initialized():
-        dist.init_process_group("gloo")
+        dist.init_process_group("gloo", timeout=TIMEOUT)
         created = True
     try:
         parts: list = [None] * size
@@ -57,3 +63,22 @@ def run_jobs(jobs: Sequence, fn: Callable, on_result: Callable | None = None) ->
         for i, res in part:
             out[i] = res
     return out
+
+
+def search_sharded(tasks: Sequence, solve: Callable, method: str) -> int:
+    """`synth search` under torchrun: each rank solves its strided share of `tasks` (progress on stderr, tagged
+    with the rank); rank 0 then writes every result line to stdout in the file's order, and the summary."""
+    rank, size = world()
+
+    def progress(i: int, res) -> None:
+        what = f"solved: {res.program}" if res.solved else "not solved"
+        print(f"[rank {rank}/{size}] [{i + 1}/{len(tasks)}] {tasks[i].name}: {what} ({res.seconds:.2f} s, "
+              f"{res.candidates} candidates)", file=sys.stderr, flush=True)
+
+    results = run_jobs(tasks, solve, on_result=progress)
+    if rank == 0:
+        for res in results:
+            print(json.dumps(res.to_json()))
+        sys.stdout.flush()
+        print(f"solved {sum(r.solved for r in results)}/{len(tasks)} with {method} on {size} ranks", file=sys.stderr)
+    return 0
