@@ -44,7 +44,7 @@ class StudentConfig:
     mlp_ratio: float = 2.0        # encoder MLP width / C
     elem_dim: int = 16            # per-element embedding width inside SlotEmbed
     alu_hidden: int = 256         # ALU width
-    alu_layers: int = 2           # FiLM-conditioned residual blocks of the ALU
+    alu_layers: int = 1           # FiLM-conditioned residual blocks of the ALU
     alu_bilinear: int = 64       # > 0: rank of the ALU's bilinear path (products of operand features)
     dec_hidden: int = 192         # decoder trunk width
     n_levels: int = 3             # concrete, sign, type
