@@ -117,6 +117,8 @@ def main() -> None:
     ap.add_argument("--traces", default=str(ROOT / "datasets" / "heldout" / "small_runs.jsonl"))
     ap.add_argument("--loop", type=int, default=0, help="also run gradient_search on the first N hard tasks")
     ap.add_argument("--loop-seconds", type=float, default=10.0, help="CPU seconds per task of --loop")
+    ap.add_argument("--extra", nargs="*", default=[], metavar="NAME=PATH",
+                    help="more student checkpoints scored held-out only (e.g. the float32 export)")
     ap.add_argument("--out", default=str(ROOT / "experiments" / "results" / "executor.md"))
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -139,6 +141,10 @@ def main() -> None:
             print(json.dumps({name: {"loop": res[name]["loop"]}}), flush=True)
     if not a.no_heldout:
         evs = {"evaluator": load_evaluator(a.evaluator), "student": load_student(a.student)}
+        for spec in a.extra:
+            name, _, path = spec.partition("=")
+            evs[name] = load_student(path)
+            res[name] = {"params": sum(p.numel() for p in evs[name].model.parameters()), "checkpoint": path}
         for name, ev in evs.items():
             res[name]["heldout"] = heldout(ev, a.traces)
             print(json.dumps({name: {k: v for k, v in res[name]["heldout"].items() if k != "one_op_by_op"}}),
@@ -162,6 +168,8 @@ def write_md(a, task: str, sp, res: dict, meta: dict) -> None:
              "| executor | parameters | CPU ms / step | steps per 10 s (CPU) | wall ms / step | steps per 10 s (wall) |",
              "|---|---|---|---|---|---|"]
     for name, r in res.items():
+        if "cpu_ms" not in r:
+            continue
         lines.append(f"| {name} | {r['params'] / 1e6:.2f}M | {r['cpu_ms']} | {r['steps_per_10s_cpu']} | "
                      f"{r['wall_ms']} | {r['steps_per_10s_wall']} |")
     if any("heldout" in r for r in res.values()):
@@ -181,6 +189,8 @@ def write_md(a, task: str, sp, res: dict, meta: dict) -> None:
                   "| executor | " + " | ".join(x["task"] for x in next(iter(res.values()))["loop"]) + " |",
                   "|---|" + "---|" * len(next(iter(res.values()))["loop"])]
         for name, r in res.items():
+            if "loop" not in r:
+                continue
             lines.append(f"| {name} | " + " | ".join(f"{x['steps']}{' (solved)' if x['solved'] else ''}"
                                                       for x in r["loop"]) + " |")
     lines += ["", "Student checkpoint: " + ", ".join(f"{k} `{meta.get(k)}`" for k in ("command", "commit", "data_seed")),
