@@ -194,7 +194,7 @@ def write_md(a, task: str, sp, res: dict, meta: dict) -> None:
             lines.append(f"| {name} | " + " | ".join(f"{x['steps']}{' (solved)' if x['solved'] else ''}"
                                                       for x in r["loop"]) + " |")
     lines += ["", "Student checkpoint: " + ", ".join(f"{k} `{meta.get(k)}`" for k in ("command", "commit", "data_seed")),
-              f"(trained steps: {res and meta.get('config', {}).get('train', {}).get('steps')}).", ""]
+              f"(trained steps: {meta.get('config', {}).get('train', {}).get('steps')}, teacher {meta.get('teacher')!r}).", ""]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True).stdout.strip()
