@@ -93,13 +93,14 @@ def loop_steps(ex, lines: list[str], seconds: float) -> list[dict]:
 
 
 def heldout(ev, traces: str) -> dict:
-    from synth.executor.evaluate import score
+    from synth.executor.evaluate import codec_score, score
     t0 = time.perf_counter()
     rep = score(ev, traces)
+    codec = codec_score(ev, traces)
     pl = rep["per_length"]
     one = rep["one_op"]
     return {"one_op": pl.get("1"), "2_op": pl.get("2"), "3_op": pl.get("3"), "4_op": pl.get("4"),
-            "all": rep["exact_match"], "ops_ge_0.97": f"{sum(v >= 0.97 for v in one.values())}/{len(one)}",
+            "all": rep["exact_match"], "codec": codec, "ops_ge_0.97": f"{sum(v >= 0.97 for v in one.values())}/{len(one)}",
             "worst_ops": sorted(one, key=one.get)[:6], "worst_vals": sorted(one.values())[:6],
             "seconds": round(time.perf_counter() - t0, 1), "one_op_by_op": one}
 
@@ -175,13 +176,13 @@ def write_md(a, task: str, sp, res: dict, meta: dict) -> None:
     if any("heldout" in r for r in res.values()):
         lines += ["", f"Held-out exact match (`{Path(a.traces).relative_to(ROOT) if Path(a.traces).is_relative_to(ROOT) else a.traces}`, "
                   "programs rolled out in latent space and decoded once; synth.executor.evaluate.score):", "",
-                  "| executor | one op | 2 ops | 3 ops | 4 ops | all | ops >= 0.97 | weakest one-op ops |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| executor | input decoded (0 ops) | one op | 2 ops | 3 ops | 4 ops | all | ops >= 0.97 | weakest one-op ops |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for name, r in res.items():
             h = r.get("heldout")
             if h:
                 weak = ", ".join(f"`{o}` {v:.2f}" for o, v in zip(h["worst_ops"], h["worst_vals"]))
-                lines.append(f"| {name} | {h['one_op']:.3f} | {h['2_op']:.3f} | {h['3_op']:.3f} | {h['4_op']:.3f} | "
+                lines.append(f"| {name} | {h['codec']:.3f} | {h['one_op']:.3f} | {h['2_op']:.3f} | {h['3_op']:.3f} | {h['4_op']:.3f} | "
                              f"{h['all']:.3f} | {h['ops_ge_0.97']} | {weak} |")
     if any("loop" in r for r in res.values()):
         lines += ["", f"Optimiser steps of the real gradient_search in {a.loop_seconds:g} CPU s per task (default "

@@ -58,3 +58,13 @@ def score(ev, traces: str, batch_size: int = 512) -> dict:
     report = summarize(codes, [same_state(pr, r) for pr, r in zip(preds, results)])
     report["skipped"] = skipped
     return report
+
+
+def codec_score(ev, traces: str, batch_size: int = 512) -> float:
+    """Share of the runs file's INPUT stacks that survive encode -> decode exactly (no step): a bound on what
+    any program's exact match can reach, since every slot of the final stack must decode."""
+    from dsl.values import to_json
+    codes, inputs, consts, _, _ = load_runs(traces, ev.profile.name, ev.tok.n_consts)
+    preds = ev.run_programs([()] * len(codes), inputs, consts, batch_size=batch_size)
+    hits = [same_state(pr, {"ok": True, "stack": [to_json(v) for v in s]}) for pr, s in zip(preds, inputs)]
+    return round(sum(hits) / len(hits), 4)
