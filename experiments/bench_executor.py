@@ -3,6 +3,7 @@
     python experiments/bench_executor.py                       # evaluator vs the shipped student; writes
                                                                #   experiments/results/executor.md
     python experiments/bench_executor.py --student runs/executor_small/executor.pt --steps 50 --no-heldout
+    python experiments/bench_executor.py --loop 1,5,8 --loop-variants --extra "student (float32)=runs/executor_small/executor.pt"
 
 One relaxed optimiser step, as the gradient search takes it (synth.search.gradient, latent term only), on one
 thread: R = 8 restarts x L = 8 slots x E = 5 examples of a hard-suite task with one free constant: softmax of
@@ -12,9 +13,10 @@ same code for both), the decoder cross-entropy to the outputs, backward to theta
 (time.process_time) and wall time are both printed: the development machine is shared, so wall time is
 inflated by other jobs; CPU time is the fairer figure. The student has no attention (so no
 nn.TransformerEncoder baseline is needed). Held-out exact match: datasets/heldout/small_runs.jsonl scored by
-synth.executor.evaluate.score (eval-evaluator's reading, judging and summary, for both). `--loop` also runs
-the real gradient_search for 10 s on the first N tasks of the hard suite with each executor and counts its
-optimiser steps (rollout calls; the sampling on the real machine, decodes and sweeps share those 10 s).
+synth.executor.evaluate.score (eval-evaluator's reading, judging and summary, for both). `--loop 1,5,8` also runs
+the real gradient_search for 10 CPU s on those tasks of the hard suite with each executor and counts its
+optimiser steps (rollout calls; the sampling on the real machine, decodes and sweeps share those 10 s);
+`--loop-variants` adds the student under lighter grounded sampling.
 """
 from __future__ import annotations
 
@@ -84,7 +86,11 @@ class _Counting:
         return self.ex.rollout(*a, **k)
 
 
-def loop_steps(ex, lines: list[str], seconds: float) -> list[dict]:
+LIGHTER = {"samples=8 fit_per_step=4": {"samples": 8, "fit_per_step": 4},
+           "latent term only": {"reinforce_weight": 0.0, "samples": 1, "fit_constants": False}}
+
+
+def loop_steps(ex, lines: list[str], seconds: float, **over) -> list[dict]:
     from dsl import get_profile
     from dsl.tasks import parse_tasks
     from synth.search.gradient import GradientConfig, gradient_search
@@ -92,7 +98,7 @@ def loop_steps(ex, lines: list[str], seconds: float) -> list[dict]:
     for line in lines:
         task = parse_tasks(line)[0]
         cex = _Counting(ex)
-        res = gradient_search(task, seconds, get_profile("small"), GradientConfig(clock="cpu"), cex)
+        res = gradient_search(task, seconds, get_profile("small"), GradientConfig(clock="cpu", **over), cex)
         out.append({"task": task.name, "steps": cex.n, "solved": res.solved})
     return out
 
@@ -122,7 +128,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="timed blocks per executor; the best is reported")
     ap.add_argument("--no-heldout", action="store_true")
     ap.add_argument("--traces", default=str(ROOT / "datasets" / "heldout" / "small_runs.jsonl"))
-    ap.add_argument("--loop", type=int, default=0, help="also run gradient_search on the first N hard tasks")
+    ap.add_argument("--loop", default="", help="also run gradient_search on these hard tasks (indices, e.g. 1,5,8)")
+    ap.add_argument("--loop-variants", action="store_true",
+                    help="with --loop: also the student under lighter grounded sampling (LIGHTER configs)")
     ap.add_argument("--loop-seconds", type=float, default=10.0, help="CPU seconds per task of --loop")
     ap.add_argument("--extra", nargs="*", default=[], metavar="NAME=PATH",
                     help="more student checkpoints scored held-out only (e.g. the float32 export)")
@@ -142,10 +150,15 @@ def main() -> None:
         n = a.steps if name == "student" else max(3, a.steps // 10)
         res[name] = {"params": params[name], **time_steps(ex, sp, a.restarts, n, a.repeats)}
         print(json.dumps({name: res[name]}), flush=True)
-    if a.loop:
+    loop_lines = [lines[int(i)] for i in a.loop.split(",") if i.strip()]
+    if loop_lines:
         for name, ex in exs.items():
-            res[name]["loop"] = loop_steps(ex, lines[:a.loop], a.loop_seconds)
+            res[name]["loop"] = loop_steps(ex, loop_lines, a.loop_seconds)
             print(json.dumps({name: {"loop": res[name]["loop"]}}), flush=True)
+        if a.loop_variants:
+            for label, over in LIGHTER.items():
+                res[f"student, {label}"] = {"loop": loop_steps(exs["student"], loop_lines, a.loop_seconds, **over)}
+                print(json.dumps({label: res[f"student, {label}"]}), flush=True)
     if not a.no_heldout:
         evs = {"evaluator": load_evaluator(a.evaluator), "student": load_student(a.student)}
         for spec in a.extra:
