@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -178,14 +179,15 @@ def write_md(a, task: str, sp, res: dict, meta: dict) -> None:
     import subprocess
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
     lines = ["# Executors for the gradient search: speed and held-out accuracy", "",
-             f"`python experiments/bench_executor.py {' '.join(sys_args())}`".replace("  ", " "), "",
+             f"`python experiments/bench_executor.py {shlex.join(sys_args())}`", "",
              f"Machine: {platform.processor() or platform.machine()}, 1 torch thread, load average "
              f"{' '.join(load)} at the end (a shared 2-core machine: wall times are inflated; CPU time is the "
              "fairer figure).", "",
              f"One relaxed optimiser step: {a.restarts} restarts x {a.slots} slots x {len(sp.inputs)} examples, "
              f"task `{task}` ({sp.V} items, 1 free constant): encode + {a.slots} relaxed steps + decoder loss + "
              "backward to the op logits and the constant + Adam, through synth.search.latent.Executor.", "",
-             "| executor | parameters | CPU ms / step (best block) | steps per 10 s (CPU) | CPU ms (median block) | wall ms / step | steps per 10 s (wall) |",
+             "| executor | parameters | CPU ms / step (best block) | steps per 10 s (CPU) | CPU ms (median block) "
+             "| wall ms / step | steps per 10 s (wall) |",
              "|---|---|---|---|---|---|---|"]
     for name, r in res.items():
         if "cpu_ms" not in r:
@@ -193,9 +195,11 @@ def write_md(a, task: str, sp, res: dict, meta: dict) -> None:
         lines.append(f"| {name} | {r['params'] / 1e6:.2f}M | {r['cpu_ms']} | {r['steps_per_10s_cpu']} | "
                      f"{r['cpu_ms_median']} | {r['wall_ms']} | {r['steps_per_10s_wall']} |")
     if any("heldout" in r for r in res.values()):
-        lines += ["", f"Held-out exact match (`{Path(a.traces).relative_to(ROOT) if Path(a.traces).is_relative_to(ROOT) else a.traces}`, "
+        traces = Path(a.traces).relative_to(ROOT) if Path(a.traces).is_relative_to(ROOT) else a.traces
+        lines += ["", f"Held-out exact match (`{traces}`, "
                   "programs rolled out in latent space and decoded once; synth.executor.evaluate.score):", "",
-                  "| executor | input decoded (0 ops) | one op | 2 ops | 3 ops | 4 ops | all | ops >= 0.97 | weakest one-op ops |",
+                  "| executor | input decoded (0 ops) | one op | 2 ops | 3 ops | 4 ops | all | ops >= 0.97 "
+                  "| weakest one-op ops |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for name, r in res.items():
             h = r.get("heldout")
