@@ -23,6 +23,7 @@ COMMANDS = {
     "bench": "synth.commands.bench",
     "train-evaluator": "synth.commands.train_evaluator",
     "eval-evaluator": "synth.commands.eval_evaluator",
+    "distill": "synth.commands.distill",
     "train-field": "synth.commands.train_field",
     "eval-field": "synth.commands.eval_field",
     "inspect": "synth.commands.inspect",
