@@ -16,6 +16,14 @@ def spec_cases() -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def tiny_evaluator(**kw):
+    """The tiny evaluator preset (synth/conf/model/tiny.yaml) as an EvaluatorConfig, with `kw` replaced."""
+    import dataclasses
+    from synth.config import compose
+    from synth.evaluator.train import TrainEvaluatorConfig
+    return dataclasses.replace(compose("train_evaluator", ["model=tiny"], TrainEvaluatorConfig).model, **kw)
+
+
 @pytest.fixture
 def root() -> Path:
     return ROOT

@@ -130,12 +130,12 @@ def test_routing_follows_signatures():
     assert src("add")[:3] == [0, 3, 4] and src("select")[:2] == [0, 4] and src("neg")[:2] == [0, 2]
 
 
-@pytest.mark.parametrize("elem_tokens", [False, True])
-def test_soft_one_hot_equals_hard(elem_tokens):
+def test_soft_one_hot_equals_hard():
     from synth.evaluator import Evaluator, EvaluatorConfig, LatentMachine
     torch.manual_seed(0)
     ev = Evaluator(LatentMachine(EvaluatorConfig(d_model=32, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=8,
-                                                 dec_hidden=32, alu_hidden=64, elem_tokens=elem_tokens)))
+                                                 dec_hidden=32, alu_hidden=64, alu_layers=1,
+                                                 alu_bilinear=8, residues=[])))
     z = ev.encode([State((1,), (3, 4)), State((), ("ab", (1, 2)))])
     ids = [ev.op_index["add"], ev.op_index["swap"]]
     hard = ev.step_items(z, ["add", "swap"])
@@ -168,19 +168,17 @@ def test_train_evaluator_cli_with_shards(tmp_path):
     assert load_evaluator(tmp_path / "run" / "evaluator.pt").trained_steps == 2
 
 
-def test_warm_start_adds_a_bilinear_alu_as_a_no_op(tiny_ckpt, tmp_path):
+def test_warm_start_loads_every_weight_and_trains_the_zero_initialised_paths(tiny_ckpt, tmp_path):
     base = load_evaluator(tiny_ckpt)
-    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", "model.alu_bilinear=16")
+    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}")
     model, *_ = build(cfg)
     from synth.evaluator.train import warm_start
-    missing = warm_start(model, str(tiny_ckpt))
-    assert missing and all(k.startswith("alu.bil.") for k in missing), missing
+    assert warm_start(model, str(tiny_ckpt)) == []
     from synth.evaluator import Evaluator
     ev = Evaluator(model.eval())
     s = [State((2,), (3, 4)), State((), ((1, 2), 5))]
-    assert torch.allclose(ev.step_items(ev.encode(s), ["add", "dup"]),
-                          base.step_items(base.encode(s), ["add", "dup"]), atol=1e-6)
-    res = train(cfg)                                       # the fine-tune runs and moves the new path
+    assert torch.equal(ev.step_items(ev.encode(s), ["add", "dup"]), base.step_items(base.encode(s), ["add", "dup"]))
+    res = train(cfg)                                       # the fine-tune runs and moves the bilinear path
     st = load_checkpoint(tmp_path / "checkpoint.pt")["model"]
     assert res.step == 2 and st["alu.bil.out.weight"].abs().sum() > 0
     wide = _cfg(tmp_path / "w", "model.d_model=48", f"init={tiny_ckpt}")
@@ -199,21 +197,6 @@ def test_trainable_freezes_all_but_the_named_parts(tiny_ckpt, tmp_path):
         train(_cfg(tmp_path / "bad", "train.steps=1", "trainable=[alux.]"))
 
 
-def _added_as_no_op(tiny_ckpt, tmp_path, options: list, prefixes: tuple, states: list, ops: list):
-    """Build the tiny model with `options`, warm-started from tiny_ckpt: only parameters under `prefixes` are
-    new, and the transition of `states` by `ops` is exactly the base model's. -> (cfg, model, Z of states)."""
-    from synth.evaluator.train import warm_start
-    base = load_evaluator(tiny_ckpt)
-    cfg = _cfg(tmp_path, "train.steps=2", f"init={tiny_ckpt}", *options)
-    model, *_ = build(cfg)
-    missing = warm_start(model, str(tiny_ckpt))
-    assert missing and all(k.startswith(prefixes) for k in missing), missing
-    z = base.encode(states)
-    ids = torch.tensor([model.ops.index(o) for o in ops])
-    assert torch.allclose(model.transition(z, ids), base.model.transition(z, ids), atol=1e-6)
-    return cfg, model, z
-
-
 def _rejected(match: str, *options: str) -> None:
     with pytest.raises(ValueError, match=match):
         build(compose("train_evaluator", ["model=tiny", *options], TrainEvaluatorConfig))
@@ -222,80 +205,37 @@ def _rejected(match: str, *options: str) -> None:
 LISTS = [State((), ((3, 1, 2),)), State((), ((5, -4), 7))]
 
 
-def test_elem_copy_starts_as_a_no_op_and_copies_input_elements(tiny_ckpt, tmp_path):
-    """The element pointer adds nothing on a warm start; with its gate open and a sharp pointer, the new
-    top's elements are exactly the pointed-at input element latents."""
-    cfg, model, _ = _added_as_no_op(tiny_ckpt, tmp_path, ["model.elem_copy=true"], ("copy.",), LISTS, ["sort"] * 2)
-    cp = model.copy
-    y_out, y_in, z_in = torch.randn(2, 3, model.cfg.d_model), torch.randn(2, 6, model.cfg.d_model), torch.randn(2, 6, model.cfg.d_model)
+def test_elem_copy_copies_input_elements(tiny_ckpt):
+    """With its gate open and a sharp pointer, the new top's elements are exactly the pointed-at input
+    element latents."""
+    model = load_evaluator(tiny_ckpt).model
+    cp, d = model.copy, model.cfg.d_model
+    y_out, y_in, z_in = torch.randn(2, 3, d), torch.randn(2, 6, d), torch.randn(2, 6, d)
     with torch.no_grad():
-        cp.gate.bias.fill_(1.0)
+        cp.gate.weight.zero_(), cp.gate.bias.fill_(1.0)
         cp.q.weight.zero_(), cp.q.bias.fill_(0.0), cp.k.weight.zero_(), cp.k.bias.fill_(0.0)
+        cp.rank_gain.weight.zero_(), cp.rank_gain.bias.zero_()
         cp.q.bias[0], cp.k.weight[0, 0] = 1e4, 1.0             # score ~ y_in[..., 0]: points at its argmax
         y_in[..., 0] = torch.tensor([0.0, 0, 0, 0, 1, 0])
-    out = cp(y_out, y_in, z_in)
+    out = cp(y_out, y_in, z_in, torch.zeros(2, 3, 3))
     assert torch.allclose(out, z_in[:, 4:5].expand_as(out), atol=1e-5)
-    assert train(cfg).step == 2
-    _rejected("elem_tokens", "model.elem_copy=true", "model.elem_tokens=false")
 
 
-def test_elem_set_starts_as_a_no_op_and_sums_over_real_elements(tiny_ckpt, tmp_path):
-    """The set module adds nothing on a warm start; its pool is a masked sum (padding adds nothing, order does
-    not matter) and its relations follow the elements when they are permuted."""
-    cfg, model, z = _added_as_no_op(tiny_ckpt, tmp_path, ["model.elem_set=16"], ("set.",), LISTS, ["sum", "sort"])
-    m = model.elem_mask(model.decoder.split(z)[1][:, 0])
-    assert m.shape == (2, model.E) and bool(((m >= 0) & (m <= 1)).all())
-    es, d = model.set, model.cfg.d_model
-    with torch.no_grad():
-        es.out_pool.weight.copy_(torch.eye(d)), es.out_rel.weight.copy_(torch.eye(d))
-    e, cond, mask = torch.randn(1, 3, d), torch.randn(1, d), torch.tensor([[1.0, 1.0, 0.0]])
-    pool, rel = es(e, mask, cond)
-    assert torch.allclose(pool[0], es.psi(e[0, :2]).sum(0), atol=1e-5)
-    e2 = e.clone()
-    e2[0, 2] += 5.0                                          # a padded element: changes nothing it pools
-    assert torch.allclose(es(e2, mask, cond)[0], pool, atol=1e-5)
-    p_pool, p_rel = es(e[:, [1, 0, 2]], mask, cond)          # swap the two real elements
-    assert torch.allclose(p_pool, pool, atol=1e-5) and torch.allclose(p_rel[0, :2], rel[0, [1, 0]], atol=1e-5)
-    assert train(cfg).step == 2
-    _rejected("elem_set", "model.elem_set=8", "model.elem_tokens=false")
-
-
-def test_elem_fold_starts_as_a_no_op_and_folds_real_elements_in_order(tiny_ckpt, tmp_path):
-    cfg, model, _ = _added_as_no_op(tiny_ckpt, tmp_path, ["model.elem_fold=8"], ("fold.",), LISTS, ["sum", "len"])
-    fd, d = model.fold, model.cfg.d_model
-    with torch.no_grad():
-        torch.nn.init.normal_(fd.o.weight, std=0.3), fd.out.weight.copy_(torch.eye(d))
-    e, cond, mask = torch.randn(1, 3, d), torch.randn(1, d), torch.tensor([[1.0, 1.0, 0.0]])
-    acc = fd.init(cond)
-    for j in range(2):                                       # the fold by hand over the two real elements
-        u = fd.norm(torch.cat([acc, e[:, j]], -1))
-        acc = acc + fd.o(fd.a(u) * fd.b(u))
-    assert torch.allclose(fd(e, mask, cond), acc, atol=1e-5)
-    e2 = e.clone()
-    e2[0, 2] += 5.0                                          # padding changes nothing; order does
-    assert torch.allclose(fd(e2, mask, cond), acc, atol=1e-5)
-    assert not torch.allclose(fd(e[:, [1, 0, 2]], mask, cond), acc, atol=1e-3)
-    assert train(cfg).step == 2
-    _rejected("elem_fold", "model.elem_fold=8", "model.elem_tokens=false")
-
-
-def test_alu_readout_starts_as_a_no_op_and_reads_decoded_values(tiny_ckpt, tmp_path):
-    cfg, model, z = _added_as_no_op(tiny_ckpt, tmp_path, ["model.alu_readout=true", "model.alu_bilinear=8"],
-                                    ("alu.rd.", "alu.bil."), [State((2,), (3, 4)), State((), (-7, 5))], ["add", "sub"])
+def test_alu_readout_reads_decoded_values(tiny_ckpt):
+    ev = load_evaluator(tiny_ckpt)
+    model, z = ev.model, ev.encode([State((2,), (3, 4)), State((), (-7, 5))])
     r = model.readout(z[:, 2:4])                             # (B, 2, 19): s0, s1 of each state
     p = torch.softmax(model.decode(z)["int"][:, 1:3], -1)    # the decoder's belief about the same slots
     vals = torch.arange(model.tok.n_int) + model.profile.int_min
     mean = (p[..., :model.tok.n_int] * vals / 64).sum(-1)    # feature 0 is v / 64 for `small`/`tiny`
     assert r.shape == (2, 2, 19) and torch.allclose(r[..., 0], mean, atol=1e-5)
-    assert train(cfg).step == 2
-    _rejected("alu_readout needs", "model.alu_readout=true", "model.alu_hidden=0")
 
 
-def test_list_readout_starts_as_a_no_op_and_reads_the_sum_and_ranks(tiny_ckpt, tmp_path):
-    """The list read-out adds nothing on a warm start; its sum feature is the decoder's expected element
-    values summed (v / 64 for `tiny`), its ranks order the live elements (ties by position)."""
-    cfg, model, z = _added_as_no_op(tiny_ckpt, tmp_path, ["model.list_readout=true"], ("alu.rd.", "rank_proj."),
-                                    LISTS, ["sum", "sort"])
+def test_list_readout_reads_the_sum_and_ranks(tiny_ckpt):
+    """The list read-out's sum feature is the decoder's expected element values summed (v / 64 for `tiny`),
+    its ranks order the live elements (ties by position)."""
+    ev = load_evaluator(tiny_ckpt)
+    model, z = ev.model, ev.encode(LISTS)
     e = model.decoder.split(z)[1][:, 0]                      # (B, E, C) elements of s0
     feats, onehot = model.list_readout(e)
     p = torch.softmax(model.decode(z)["elem"][:, 0], -1)     # (B, E, Ve) the decoder's belief
@@ -308,24 +248,33 @@ def test_list_readout_starts_as_a_no_op_and_reads_the_sum_and_ranks(tiny_ckpt, t
     on = torch.tensor([[True, True, True, False], [True, True, True, False]])
     r = rank_onehot(v, on)
     assert r.argmax(-1)[:, :3].tolist() == [[2, 0, 1], [1, 0, 2]] and r[:, 3].sum() == 0
-    assert train(cfg).step == 2
-    _rejected("list_readout needs", "model.list_readout=true", "model.alu_hidden=0")
 
 
-def test_rank_pointer_copies_the_element_of_matching_rank(tiny_ckpt, tmp_path):
+def test_rank_pointer_copies_the_element_of_matching_rank(tiny_ckpt):
     """With a large rank gain and the gate open, output element j is the input element of rank j."""
-    opts = ["model.list_readout=true", "model.elem_copy=true", "model.rank_pointer=true"]
-    cfg, model, _ = _added_as_no_op(tiny_ckpt, tmp_path, opts, ("alu.rd.", "rank_proj.", "copy."), LISTS, ["sort"] * 2)
+    model = load_evaluator(tiny_ckpt).model
     cp, d = model.copy, model.cfg.d_model
     with torch.no_grad():
-        cp.gate.bias.fill_(1.0), cp.rank_gain.bias.fill_(1e4)
+        cp.gate.weight.zero_(), cp.gate.bias.fill_(1.0), cp.rank_gain.weight.zero_(), cp.rank_gain.bias.fill_(1e4)
     from synth.evaluator.model import rank_onehot
     rank = rank_onehot(torch.tensor([[3.0, 1.0, 2.0]]), torch.tensor([[True, True, True]]))   # (1, 3, 3)
     z_in = torch.randn(1, 6, d)
     out = cp(torch.randn(1, 3, d), torch.randn(1, 6, d), z_in, rank)
     assert torch.allclose(out, z_in[:, [1, 2, 0]], atol=1e-4)  # ranks 0, 1, 2 are elements 1, 2, 0
-    assert train(cfg).step == 2
-    _rejected("rank_pointer needs", "model.rank_pointer=true", "model.elem_copy=true")
+
+
+def test_removed_options_in_a_checkpoint_load_only_with_the_value_left(tiny_ckpt, tmp_path):
+    """A stored config with a removed option loads when it holds the one behaviour left, else a loud error."""
+    st = torch.load(tiny_ckpt, map_location="cpu", weights_only=False)
+    from synth.errors import UserError
+    for extra, ok in (({"elem_tokens": True, "elem_set": 0, "value_probe": 0.0}, True), ({"elem_fold": 256}, False)):
+        st["meta"]["model"] = {**st["meta"]["model"], **extra}
+        torch.save(st, tmp_path / "old.pt")
+        if ok:
+            assert load_evaluator(tmp_path / "old.pt").model.cfg == load_evaluator(tiny_ckpt).model.cfg
+        else:
+            with pytest.raises(UserError, match="elem_fold=256 was removed"):
+                load_evaluator(tmp_path / "old.pt")
 
 
 def test_residue_heads_pin_the_int_logits(tiny_ckpt, tmp_path):

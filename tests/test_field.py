@@ -12,7 +12,8 @@ import torch
 from synth.config import compose
 from synth.data.tokenizer import State
 from synth.errors import UserError
-from synth.evaluator.model import EvaluatorConfig, LatentMachine
+from synth.evaluator.model import LatentMachine
+from conftest import tiny_evaluator
 from synth.field import Latent, load_field
 from synth.field.data import FieldBatches, perturb
 from synth.field.model import FieldConfig, FieldModel
@@ -33,8 +34,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def ev_path(tmp_path_factory):
     torch.manual_seed(0)
-    m = LatentMachine(EvaluatorConfig(d_model=32, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=8,
-                                      dec_hidden=32, elem_tokens=True), "small")
+    m = LatentMachine(tiny_evaluator(dec_hidden=32), "small")
     path = tmp_path_factory.mktemp("ev") / "ev_tiny.pt"
     torch.save({"model": m.state_dict(), "meta": {"kind": "synth-evaluator/1", "model": dict(m.cfg.__dict__),
                                                   "profile": "small"}}, path)
@@ -262,25 +262,21 @@ def test_load_field_refuses_other_evaluator(ev_path, tmp_path):
     for k, v in f.model.state_dict().items():                 # ... but come back from the evaluator
         assert torch.allclose(v.float(), full[k].float(), rtol=2e-3, atol=2e-3), k
     torch.manual_seed(1)
-    other = LatentMachine(EvaluatorConfig(d_model=32, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=8,
-                                          dec_hidden=32), "small")
+    other = LatentMachine(tiny_evaluator(dec_hidden=32), "small")
     with pytest.raises(UserError, match="trained on evaluator"):
         load_field(exp, Latent(other))
 
 
-@pytest.mark.parametrize("alu", [0, 48])
-def test_warm_start_one_euler_step_is_the_evaluator_transition(lat, alu):
+def test_warm_start_one_euler_step_is_the_evaluator_transition():
     """Warm-started from the evaluator, one Euler step per op (x1 form) is exactly its latent rollout."""
-    if alu:                                   # an evaluator with the wide top-value MLP, made non-trivial
-        torch.manual_seed(2)
-        m = LatentMachine(EvaluatorConfig(d_model=32, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=8,
-                                          dec_hidden=32, alu_hidden=alu, alu_layers=2), "small")
-        for p in m.alu.out.parameters():
-            torch.nn.init.normal_(p, std=0.1)
-        lat = Latent(m)
+    torch.manual_seed(2)                      # an evaluator whose ALU is made non-trivial
+    m = LatentMachine(tiny_evaluator(dec_hidden=32, alu_hidden=48, alu_layers=2), "small")
+    for p in m.alu.out.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    lat = Latent(m)
     cfg = tiny_cfg()
     fm, _, _, _ = build(cfg, lat)
-    assert cfg.model.warm_start and (fm.step.alu is not None) == bool(alu)
+    assert cfg.model.warm_start
     z0, ops = z_and_ops(lat, B=5, L=2)
     with torch.no_grad():
         mine = integrate_ops(fm, z0, ops, 0.5, "euler", 1)

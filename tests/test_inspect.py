@@ -185,12 +185,13 @@ def test_complex_rotary_is_relative_and_equals_permuted_rotary():
 def test_synth_inspect_end_to_end(tmp_path):
     from dsl.sampler import code_text, get_sampler
     from synth.cli import main
-    from synth.evaluator.model import EvaluatorConfig, LatentMachine
+    from synth.evaluator.model import LatentMachine
 
     torch.manual_seed(0)
-    cfg = EvaluatorConfig(d_model=16, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=4, dec_hidden=16)
-    ckpt = tmp_path / "tiny.pt"
-    torch.save({"model": LatentMachine(cfg, "small").state_dict(),
+    from conftest import tiny_evaluator
+    cfg = tiny_evaluator(d_model=16, elem_dim=4, dec_hidden=16)
+    ckpt, m = tmp_path / "tiny.pt", LatentMachine(cfg, "small")
+    torch.save({"model": m.state_dict(),
                 "meta": {"kind": "synth-evaluator/1", "model": asdict(cfg), "profile": "small"}}, ckpt)
     s, rng, recs = get_sampler("small"), random.Random(0), []
     for _ in range(6):
@@ -215,7 +216,7 @@ def test_synth_inspect_end_to_end(tmp_path):
     assert {r["kind"] for r in rows} == {"base", "uniform"}
     assert next(r for r in rows if r["kind"] == "base" and r["op"] == "ALL")["n"] == "30"    # steps
     heads = list(csv.DictReader((out / "attention_heads.csv").open()))
-    assert all(1.0 - 1e-6 <= float(r["mean_support"]) <= 12 + 1e-6 for r in heads)
+    assert all(1.0 - 1e-6 <= float(r["mean_support"]) <= m.tok.n_slots + 2 * m.E + 1e-6 for r in heads)
     assert main(["inspect", "ablate", "kinds=[zero]", *common]) == 2
     # the `programs` measure counts exactly as `synth eval-evaluator` does
     from synth.inspect import load_evaluator, load_runs, per_op_programs
@@ -234,13 +235,13 @@ def test_attention_with_element_tokens(tmp_path):
     """An evaluator with element tokens: T attends over S slots + the 2L elements of the top two slots;
     an element position counts as occupied only inside its value."""
     from synth.cli import main
-    from synth.evaluator.model import EvaluatorConfig, LatentMachine
+    from synth.evaluator.model import LatentMachine
     from synth.data.tokenizer import State
     from synth.inspect.heldout import Steps
 
     torch.manual_seed(0)
-    cfg = EvaluatorConfig(d_model=16, n_heads=2, enc_layers=1, trans_layers=1, elem_dim=4, dec_hidden=16,
-                          elem_tokens=True)
+    from conftest import tiny_evaluator
+    cfg = tiny_evaluator(d_model=16, elem_dim=4, dec_hidden=16)
     model = LatentMachine(cfg, "small")
     tok = model.tok
     before = [State((), ((1, 2, 3), "ab")), State((), (5,))]                   # stacks bottom first

@@ -212,11 +212,10 @@ def export(checkpoint: str | Path, out: str | Path, half: bool = True) -> Path:
     """Slim copy of a training checkpoint: the weights training changed (float16 with `half`; the frozen
     rest is the evaluator's, filled in by load_field) + meta (the evaluator named by file name, so the pair
     can ship side by side). Returns the path written."""
-    from ..config import from_dict
     from ..core.train import load_checkpoint, save_atomic
-    from .model import trained_state
+    from .model import config_from_meta, trained_state
     state = load_checkpoint(checkpoint)
-    weights = trained_state(state["model"], from_dict(FieldConfig, dict(state["meta"]["model"])))
+    weights = trained_state(state["model"], config_from_meta(state["meta"]["model"], str(checkpoint)))
     if half:
         weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
     meta = dict(state["meta"])

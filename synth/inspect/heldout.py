@@ -31,9 +31,8 @@ PUSH = "push"
 
 def load_evaluator(path: str | Path) -> LatentMachine:
     """A LatentMachine from a checkpoint of `synth train-evaluator` (training or exported)."""
-    from ..config import from_dict
     from ..core.train import load_checkpoint
-    from ..evaluator.model import EvaluatorConfig
+    from ..evaluator.model import config_from_meta
     path = Path(path)
     if not path.is_file():
         raise UserError(f"checkpoint {path} does not exist")
@@ -41,7 +40,7 @@ def load_evaluator(path: str | Path) -> LatentMachine:
     meta = state.get("meta", {})
     if "model" not in meta or "model" not in state:
         raise UserError(f"{path}: not an evaluator checkpoint (no model config in its meta)")
-    model = LatentMachine(from_dict(EvaluatorConfig, meta["model"]), meta.get("profile", "small"))
+    model = LatentMachine(config_from_meta(meta["model"], str(path)), meta.get("profile", "small"))
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as e:

@@ -231,8 +231,7 @@ def generic(state, items, bound, nfree, p):
 class BFS:
     """One search of one task: items, goal, pruning and the level loop (`run`); hooks in the module doc."""
 
-    def __init__(self, task: Task, profile: str | Profile | None, cfg, time_limit: float, method: str,
-                 prune_backend: str = "graph"):
+    def __init__(self, task: Task, profile: str | Profile | None, cfg, time_limit: float, method: str):
         if cfg.clock not in CLOCKS:
             raise ValueError(f"unknown clock {cfg.clock!r}; choose one of {', '.join(CLOCKS)}")
         self.task, self.cfg, self.method = task, cfg, method
@@ -249,8 +248,7 @@ class BFS:
         push_types = sorted({it.type for it in items if it.op is None})
         self.reach = None
         if cfg.prune:
-            reach = None if prune_backend != "graph" else graph_reach(goal, task.match, p, push_types,
-                                                                      cfg.prune_horizon)
+            reach = graph_reach(goal, task.match, p, push_types, cfg.prune_horizon)
             self.reach = reach or Reach(goal, [it.op for it in items if it.op], push_types, p, cfg.prune_horizon)
         self.steps = [state_step(it.op, p) if it.op else push_step(it.code[0]) for it in items]
         self.fixed = [i for i, it in enumerate(items) if not it.free]
