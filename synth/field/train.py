@@ -59,7 +59,9 @@ class FieldLossConfig:
 class TrainFieldConfig:
     profile: str = "small"
     model: FieldConfig = field(default_factory=FieldConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(   # the shipped preset (conf/field/small.yaml)
+        steps=1500, lr=0.0005, warmup=50, min_lr_ratio=0.05, batch_size=128, log_every=25, ckpt_every=100,
+        eval_every=250, out_dir="runs/field"))
     data: FieldDataConfig = field(default_factory=FieldDataConfig)
     loss: FieldLossConfig = field(default_factory=FieldLossConfig)
     eval_steps: int = 4            # Euler steps per op in the validation metrics

@@ -1,7 +1,7 @@
 """Breadth-first search by program length: the loop shared by `enumerate` (the baseline) and `hybrid`.
 
     from synth.search.bfs import BFS
-    bfs = BFS(task, profile, cfg, time_limit, method="enumerate")   # cfg: an EnumerateConfig (or HybridConfig)
+    bfs = BFS(task, profile, cfg, time_limit, method="enumerate")   # cfg: an EnumerateConfig
     res = bfs.run()                                                  # SearchResult
 
 How it searches. A search *state* is the tuple of every example's current stack (and nothing else). Level L
