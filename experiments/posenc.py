@@ -55,7 +55,7 @@ def arm_dir(runs: Path, arm: str) -> Path:
 
 def _loads(ckpt: Path) -> bool:
     """Does a finished arm's checkpoint still fit the current evaluator code?"""
-    from synth.inspect import load_evaluator
+    from synth.evaluator import load_evaluator
     try:
         load_evaluator(ckpt)
         return True
@@ -100,8 +100,9 @@ def curve(metrics: Path, key: str = "val_acc_step") -> list[tuple[int, float]]:
 
 
 def evaluate(arm: str, runs: Path, heldout: Path, limit: int) -> dict:
-    from synth.inspect import load_evaluator, load_runs, per_op_programs
-    model = load_evaluator(arm_dir(runs, arm) / "checkpoint.pt")
+    from synth.evaluator import load_evaluator
+    from synth.inspect import load_runs, per_op_programs
+    model = load_evaluator(arm_dir(runs, arm) / "checkpoint.pt").model
     recs = load_runs(heldout, model.profile, limit=limit)
     acc = per_op_programs(model, recs)
     one = [i for i, c in enumerate(recs.codes) if len(c) == 1]

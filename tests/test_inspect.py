@@ -219,8 +219,9 @@ def test_synth_inspect_end_to_end(tmp_path):
     assert all(1.0 - 1e-6 <= float(r["mean_support"]) <= m.tok.n_slots + 2 * m.E + 1e-6 for r in heads)
     assert main(["inspect", "ablate", "kinds=[zero]", *common]) == 2
     # the `programs` measure counts exactly as `synth eval-evaluator` does
-    from synth.inspect import load_evaluator, load_runs, per_op_programs
-    model = load_evaluator(ckpt)
+    from synth.evaluator import load_evaluator
+    from synth.inspect import load_runs, per_op_programs
+    model = load_evaluator(ckpt).model
     acc = per_op_programs(model, load_runs(runs, model.profile))
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):

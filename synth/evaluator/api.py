@@ -45,8 +45,12 @@ def load_evaluator(path: str | Path | None = None, device: str = "cpu") -> "Eval
     meta = st.get("meta", {})
     if meta.get("kind") != KIND:
         raise UserError(f"{path}: not an evaluator checkpoint (kind {meta.get('kind')!r})")
-    model = LatentMachine(config_from_meta(meta["model"], str(path)), meta["profile"])
-    model.load_state_dict(st["model"])
+    model = LatentMachine(config_from_meta(meta["model"], str(path)), meta.get("profile", "small"))
+    try:
+        model.load_state_dict(st["model"])
+    except RuntimeError as e:
+        raise UserError(f"{path}: weights do not fit the current evaluator code "
+                        f"({str(e).splitlines()[1].strip()[:200]})") from None
     return Evaluator(model.to(device).eval(), meta, int(st.get("step", 0)))
 
 

@@ -1,6 +1,6 @@
 """Held-out runs for a latent-state-machine evaluator, and its per-op exact match, two ways.
 
-    model = load_evaluator("synth/pretrained/evaluator_small.pt")     # a LatentMachine, eval mode
+    model = load_evaluator("synth/pretrained/evaluator_small.pt").model   # synth.evaluator; a LatentMachine
     runs = load_runs("datasets/heldout/small_runs.jsonl", model.profile, limit=2000)
     acc = per_op_programs(model, runs)          # {"add": (hits, n), ..., "ALL": (hits, records)}
     steps = runs.steps(model.tok)               # every executed item as one transition
@@ -27,25 +27,6 @@ from ..errors import UserError
 from ..evaluator.model import LatentMachine, predict_feats
 
 PUSH = "push"
-
-
-def load_evaluator(path: str | Path) -> LatentMachine:
-    """A LatentMachine from a checkpoint of `synth train-evaluator` (training or exported)."""
-    from ..core.train import load_checkpoint
-    from ..evaluator.model import config_from_meta
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"checkpoint {path} does not exist")
-    state = load_checkpoint(path)
-    meta = state.get("meta", {})
-    if "model" not in meta or "model" not in state:
-        raise UserError(f"{path}: not an evaluator checkpoint (no model config in its meta)")
-    model = LatentMachine(config_from_meta(meta["model"], str(path)), meta.get("profile", "small"))
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as e:
-        raise UserError(f"{path}: weights do not fit the current evaluator code ({str(e).splitlines()[1].strip()[:200]})") from None
-    return model.eval()
 
 
 # ---- records -------------------------------------------------------------------------------------

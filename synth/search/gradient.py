@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,7 +45,7 @@ import numpy as np
 from dsl.profiles import Profile
 from dsl.tasks import Task
 
-from .base import SearchResult, register_method, unsolved, verify
+from .base import SearchResult, get_clock, register_method, unsolved, verify
 from .bidir import Meet
 from .space import TaskSpace, code_to_text, simplify_code
 
@@ -87,15 +86,6 @@ class GradientConfig:
     threads: int = 1                     # torch CPU threads
     clock: str = "wall"                  # time limit in "wall" time or this process's "cpu" time
     seed: int = 0
-
-
-CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
-
-
-def get_clock(name: str):
-    if name not in CLOCKS:
-        raise ValueError(f"unknown clock {name!r}; choose one of {', '.join(CLOCKS)}")
-    return CLOCKS[name]
 
 
 def _schedule(points, frac: float) -> float:

@@ -424,5 +424,4 @@ def simplify_code(task: Task, code: list, consts: list, p: Profile, verify) -> t
     return (new, new_consts) if verify(task, new, new_consts, p) else (code, consts)
 
 
-def code_to_text(code) -> str:
-    return " ".join(literal_text(c[0]) if isinstance(c, tuple) else c for c in code)
+from dsl.machine import code_text as code_to_text  # noqa: E402,F401
