@@ -19,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from dsl import get_profile, run
-from synth.evaluator.model import _num_scale, _numeric
+from synth.evaluator.embedding import _num_scale, _numeric
 
 
 class ModMLP(nn.Module):
