@@ -41,7 +41,7 @@ def config(pos: str, steps: int, out_dir: Path, seed: int):
     from synth.config import compose
     from synth.evaluator.train import TrainEvaluatorConfig
     return compose("train_evaluator", [
-        "model=small", "model.d_model=64", "model.n_heads=4", "model.enc_layers=2", "model.trans_layers=2",
+        "evaluator=small", "model.d_model=64", "model.n_heads=4", "model.enc_layers=2", "model.trans_layers=2",
         "model.elem_dim=16", "model.dec_hidden=128", f"model.pos={pos}", "threads=1",
         f"train.steps={steps}", "train.batch_size=32", "train.lr=0.002", f"train.warmup={min(100, steps // 10)}",
         "train.eval_every=50", "train.ckpt_every=0", "train.log_every=25", f"train.seed={seed}",

@@ -17,11 +17,11 @@ def spec_cases() -> list[dict]:
 
 
 def tiny_evaluator(**kw):
-    """The tiny evaluator preset (synth/conf/model/tiny.yaml) as an EvaluatorConfig, with `kw` replaced."""
+    """The tiny evaluator preset (synth/conf/evaluator/tiny.yaml) as an EvaluatorConfig, with `kw` replaced."""
     import dataclasses
     from synth.config import compose
     from synth.evaluator.train import TrainEvaluatorConfig
-    return dataclasses.replace(compose("train_evaluator", ["model=tiny"], TrainEvaluatorConfig).model, **kw)
+    return dataclasses.replace(compose("train_evaluator", ["evaluator=tiny"], TrainEvaluatorConfig).model, **kw)
 
 
 @pytest.fixture

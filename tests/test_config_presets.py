@@ -33,7 +33,7 @@ def test_shipped_evaluator_preset_is_the_bare_config():
     from synth.evaluator.model import EvaluatorConfig
     from synth.evaluator.train import TrainEvaluatorConfig
     assert compose("train_evaluator", [], TrainEvaluatorConfig).model == EvaluatorConfig()
-    assert compose("train_evaluator", ["model=tiny"], TrainEvaluatorConfig).model != EvaluatorConfig()
+    assert compose("train_evaluator", ["evaluator=tiny"], TrainEvaluatorConfig).model != EvaluatorConfig()
 
 
 @pytest.mark.parametrize("method", ["enumerate", "gradient", "hybrid", "default"])

@@ -15,7 +15,7 @@ from synth.evaluator.train import TrainEvaluatorConfig, build, meta_of, train
 
 
 def _cfg(tmp, *extra):
-    return compose("train_evaluator", ["model=tiny", "train.batch_size=16", "train.log_every=1",
+    return compose("train_evaluator", ["evaluator=tiny", "train.batch_size=16", "train.log_every=1",
                                        "train.warmup=3", "train.lr=0.003", "train.eval_every=0",
                                        "data.val_size=0", "data.gen.steps=3", f"train.out_dir={tmp}",
                                        "train.progress=false", *extra], TrainEvaluatorConfig)
@@ -31,7 +31,7 @@ def tiny_ckpt(tmp_path_factory):
 
 def test_config_groups_and_loud_unknown_keys():
     assert compose("train_evaluator", [], TrainEvaluatorConfig).model.d_model == 128
-    assert compose("train_evaluator", ["model=tiny"], TrainEvaluatorConfig).model.d_model == 32
+    assert compose("train_evaluator", ["evaluator=tiny"], TrainEvaluatorConfig).model.d_model == 32
     from synth.errors import UserError
     with pytest.raises(UserError):
         compose("train_evaluator", ["model.nonsense=1"], TrainEvaluatorConfig)
@@ -160,7 +160,7 @@ def test_train_evaluator_cli_with_shards(tmp_path):
                                "--quiet"])
     assert code == 0, err
     code, out, err = _run_cli(["train-evaluator", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
-                               "--steps", "2", "model=tiny", "train.batch_size=8", "data.val_size=0",
+                               "--steps", "2", "evaluator=tiny", "train.batch_size=8", "data.val_size=0",
                                "data.shard_frac=1.0"])
     assert code == 0, err
     rep = json.loads(out.strip().splitlines()[-1])
@@ -199,7 +199,7 @@ def test_trainable_freezes_all_but_the_named_parts(tiny_ckpt, tmp_path):
 
 def _rejected(match: str, *options: str) -> None:
     with pytest.raises(ValueError, match=match):
-        build(compose("train_evaluator", ["model=tiny", *options], TrainEvaluatorConfig))
+        build(compose("train_evaluator", ["evaluator=tiny", *options], TrainEvaluatorConfig))
 
 
 LISTS = [State((), ((3, 1, 2),)), State((), ((5, -4), 7))]
@@ -299,12 +299,12 @@ def test_residue_heads_pin_the_int_logits(tiny_ckpt, tmp_path):
     res = train(cfg)
     assert res.step == 2
     with pytest.raises(ValueError):                   # UserError is a ValueError
-        build(compose("train_evaluator", ["model=tiny", "model.residues=[1]"], TrainEvaluatorConfig))
+        build(compose("train_evaluator", ["evaluator=tiny", "model.residues=[1]"], TrainEvaluatorConfig))
 
 
 def test_bad_init_is_a_one_line_error(tiny_ckpt, tmp_path):
     for init, says in ((tmp_path / "none.pt", "no such file"), (tiny_ckpt.parent / "checkpoint.pt", None)):
-        code, out, err = _run_cli(["train-evaluator", "--out", str(tmp_path / "r"), "--steps", "1", "model=tiny",
+        code, out, err = _run_cli(["train-evaluator", "--out", str(tmp_path / "r"), "--steps", "1", "evaluator=tiny",
                                    "model.d_model=48", f"init={init}"])
         assert code == 2 and len(err.strip().splitlines()) == 1, err
         assert f"init={init}" in err and (says or "do not fit") in err

@@ -40,7 +40,7 @@ def tiny_evaluator(tmp_path_factory) -> str:
     from synth.evaluator.train import build as build_train
     from synth.evaluator.train import meta_of
     torch.manual_seed(0)
-    cfg = compose("train_evaluator", ["model=tiny", "data.val_size=0"], TrainEvaluatorConfig)
+    cfg = compose("train_evaluator", ["evaluator=tiny", "data.val_size=0"], TrainEvaluatorConfig)
     model, get_batch, loss_fn, _, _ = build_train(cfg)
     g = torch.Generator().manual_seed(0)
     params = [p for p in model.parameters() if p.requires_grad]

@@ -1,6 +1,6 @@
 """Training the latent state machine with the core loop (synth.core.train.fit).
 
-    cfg = compose("train_evaluator", ["model=tiny", "train.steps=30"], TrainEvaluatorConfig)
+    cfg = compose("train_evaluator", ["evaluator=tiny", "train.steps=30"], TrainEvaluatorConfig)
     result = train(cfg, data_dir=None)        # writes cfg.train.out_dir/{checkpoint.pt, metrics.csv}
 
 Each batch is B rollouts of K items (synth.data.dataset), drawn from `random.Random` seeded by

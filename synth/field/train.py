@@ -1,6 +1,6 @@
 """Training the field (and its state metric) on a frozen evaluator's latent space with the core loop.
 
-    cfg = compose("train_field", ["model=tiny", "train.steps=50"], TrainFieldConfig)
+    cfg = compose("train_field", ["field=tiny", "train.steps=50"], TrainFieldConfig)
     result = train(cfg, evaluator="synth/pretrained/evaluator_small.pt", data_dir=None)
     # writes cfg.train.out_dir/{checkpoint.pt, metrics.csv}; load it with synth.field.load_field
 
