@@ -3,6 +3,11 @@
 #
 #     bash experiments/train_shipped.sh          # all stages; a killed stage resumes when the script runs again
 #
+# HISTORY: this lineage runs at commit 260c6ed only. Its early stages switch off options that are always on
+# since (elem_copy, alu_readout, list_readout, rank_pointer, a smaller ALU) and its side arms set removed ones
+# (elem_set, elem_fold): experiments/results/removed.md. The result tables it cites (evaluator_ablation2..8.md)
+# are at 260c6ed too (experiments/results/README.md); the probe scripts it names are in experiments/probes/.
+#
 # Evaluator: about 9 CPU-hours in all (29100 steps of batch 64, and 2500 drill steps of batch 512); field:
 # about 20 CPU-minutes on top of it (plus 85 + 30 + 27 + 31 + 30 + 29 for the previous fields, whose learned
 # metric it starts from).

@@ -1,7 +1,7 @@
 """Positional encodings compared on the evaluator: accuracy and training speed at a fixed short budget.
 
-    python experiments/posenc.py                        # ~35 CPU-minutes in all; resumes finished arms
-    python experiments/posenc.py --steps 300 --arms rotary,none,rotary@1     # name@seed: another seed
+    python experiments/probes/posenc.py                        # ~35 CPU-minutes in all; resumes finished arms
+    python experiments/probes/posenc.py --steps 300 --arms rotary,none,rotary@1     # name@seed: another seed
 
 Every arm trains the same small evaluator (synth.evaluator.train, d_model 64, 2+2 layers, batch 32, 1 CPU
 thread) for the same number of steps from the same seed; only the transformer's `pos` changes. The shipped
@@ -26,7 +26,7 @@ import json
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARMS = {                      # name: (pos, keep the learned slot embedding)
     "none": ("none", False),
     "learned": ("learned", False),

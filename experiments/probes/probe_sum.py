@@ -1,15 +1,15 @@
 """Can the list path learn `sum` when trained on nothing else? A focused probe on the shipped evaluator.
 
-    python experiments/probe_sum.py [--steps 400] [--arms fold alu t_last]
+    python experiments/probes/probe_sum.py [--steps 400] [--arms alu t_last]
 
 Each arm trains ONE part of a copy of the shipped evaluator (all else frozen) on one-step `sum` transitions
 (`--data uniform`: lists of 1..6 ints, half uniform over the range as in the held-out file, half from -20..20;
 `--data generator`: the training generator with only `sum` drawn; concrete level; Adam, lr 1e-3, batch 128):
-  fold    a fresh ElemFold (model.elem_fold=256: a bilinear left fold over the top list's elements)
   alu     the existing ALU (reads T's output and the operand slot latents)
   t_last  the last transition layer of T
 then measures `sum` one-op exact match on the held-out records and on fresh lists of 2 ints from -30..30 (sum in
-range). If only `fold` learns, the architecture was the limit; if all do, the training signal was.
+range). (The `fold` arm, a fresh ElemFold, was removed with ElemFold: experiments/results/removed.md; it runs
+at commit 260c6ed, whose results are in experiments/results/probe_sum.md.)
 Prints a markdown table and writes it to experiments/results/probe_sum.md (probe_sum_generator.md).
 """
 from __future__ import annotations
@@ -30,16 +30,16 @@ from synth.evaluator.api import PRETRAINED, Evaluator, load_evaluator
 from synth.evaluator.model import LatentMachine, state_loss
 from synth.evaluator.train import warm_start
 
-ROOT = Path(__file__).resolve().parent.parent
-ARMS = ("fold", "alu", "t_last")
+ROOT = Path(__file__).resolve().parents[2]
+ARMS = ("alu", "t_last")
 
 
 def machine(base: LatentMachine, arm: str) -> LatentMachine:
-    """A copy of `base` (+ a fresh ElemFold for arm fold) in which only the arm's part trains."""
-    cfg = replace(base.cfg, elem_fold=256 if arm == "fold" else 0)
+    """A copy of `base` in which only the arm's part trains."""
+    cfg = replace(base.cfg)
     m = LatentMachine(cfg, base.profile.name)
     warm_start(m, str(PRETRAINED))
-    part = {"fold": "fold.", "alu": "alu.", "t_last": f"trans.blocks.{cfg.trans_layers - 1}."}[arm]
+    part = {"alu": "alu.", "t_last": f"trans.blocks.{cfg.trans_layers - 1}."}[arm]
     for name, p in m.named_parameters():
         p.requires_grad_(name.startswith(part))
     if not any(p.requires_grad for p in m.parameters()):

@@ -1,7 +1,7 @@
 """What the decoder's residue heads read off the transition's output: per modulus, for arithmetic ops.
 
-    python experiments/evaluator_residues.py                     # shipped evaluator, 800 programs per op
-    python experiments/evaluator_residues.py --checkpoint runs/ft_c2/evaluator.pt --n 2000 --ops add sub
+    python experiments/probes/evaluator_residues.py                     # shipped evaluator, 800 programs per op
+    python experiments/probes/evaluator_residues.py --checkpoint runs/ft_c2/evaluator.pt --n 2000 --ops add sub
 
 For each op, random one-op programs on uniformly drawn ints (only those that succeed), one latent step from
 the encoded input, then: accuracy of every residue head (value mod m) at the new top slot, of the direct int

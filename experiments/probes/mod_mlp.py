@@ -1,6 +1,6 @@
 """Is `mod` hard for an MLP of the ALU's size, or did the evaluator just see too few examples of it?
 
-    python experiments/mod_mlp.py [--steps 1500] [--features number|both]
+    python experiments/probes/mod_mlp.py [--steps 1500] [--features number|both]
 
 A stand-alone classifier, nothing else in it: the evaluator's fixed number features of a and b (v/64, sin/cos
 of 2 pi v / P for 8 periods, the sign; `--features both` adds a learned embedding per value, as the encoder has)

@@ -1,6 +1,6 @@
 """A binary int op on every operand pair: one-step exact match of evaluators over the whole (a, b) grid.
 
-    python experiments/probe_binary.py [--op mod] [--checkpoints NAME=PATH ...] [--out FILE]
+    python experiments/probes/probe_binary.py [--op mod] [--checkpoints NAME=PATH ...] [--out FILE]
 
 The held-out file has about 100 one-op records per op (s.e. ~2-3 points); this probe runs the op on the stack
 [a, b] for every a, b in the profile's int range (16,384 pairs for `small`, ~0.2 points s.e.), with the
