@@ -1,4 +1,8 @@
-"""Shared fixtures: the SPEC edge cases, the repository root."""
+"""Shared fixtures: the SPEC edge cases, the repository root, the tiny evaluator config.
+
+The tests mirror the packages: tests/dsl/test_<module>.py, tests/synth/<package>/test_<module>.py. Exhaustive,
+DDP and end-to-end tests carry the `slow` marker (`python -m pytest -m "not slow"` skips them).
+"""
 from __future__ import annotations
 
 import json

@@ -9,7 +9,7 @@ model also adds a learned per-slot embedding before E, which already tells slots
 positional encoding is what carries position, the arms below zero and freeze it, except the reference arm
 `rotary+slot` (the shipped design). `none` (no position at all) is the control. The rotary variants get a
 second seed: they are the same function class (complex_rotary = rotary with the head dims paired
-differently, see tests/test_inspect.py), so their spread is the seed noise of this budget.
+differently, see tests/synth/inspect/test_inspect.py), so their spread is the seed noise of this budget.
 
 Measured per arm: held-out exact match (datasets/heldout/small_runs.jsonl, evenly spaced records) as
 `synth eval-evaluator` counts it (whole programs in latent space, decoded once; the one-op records alone),

@@ -182,6 +182,7 @@ def test_complex_rotary_is_relative_and_equals_permuted_rotary():
 
 
 # ---- end to end ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_synth_inspect_end_to_end(tmp_path):
     from dsl.sampler import code_text, get_sampler
     from synth.cli import main

@@ -86,6 +86,7 @@ def _exhaustive_check(op, pairs, level):
         assert transfer(op, astack, (), level, SMALL) == outs, (op, astack)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level", ABSTRACT_LEVELS)
 def test_int_ops_exhaustive_small(level):
     ints = range(SMALL.int_min, SMALL.int_max + 1)

@@ -219,6 +219,7 @@ def test_unknown_options_are_loud():
         tiny_cfg("model.nope=1")
 
 
+@pytest.mark.slow
 def test_train_and_eval_commands_end_to_end(ev_path, tmp_path, capsys):
     from dsl.sampler import sample_run
     from synth.cli import main

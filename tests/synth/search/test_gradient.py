@@ -159,6 +159,7 @@ def _rank_main(rank: int, port: int, out: str) -> None:
         json.dump(res, f)
 
 
+@pytest.mark.slow
 def test_scaleout_two_gloo_ranks_gather_in_order(tmp_path):
     import socket
     import torch.multiprocessing as tmp

@@ -98,7 +98,7 @@ _CHILD = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 import torch
-from test_core_train import TrainConfig, fit, get_batch, loss_fn, make
+from test_train import TrainConfig, fit, get_batch, loss_fn, make
 torch.set_num_threads(1)
 def dying(step, gen, bs):
     if step == 7:
@@ -108,6 +108,7 @@ fit(make(), loss_fn, dying, TrainConfig(**{base!r}, out_dir={out!r}))
 """
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill(tmp_path):
     import subprocess
     import sys
@@ -189,6 +190,7 @@ def _ddp_worker(rank, world, port, out):
     torch.save({k: v.clone() for k, v in model.state_dict().items()}, f"{out}/params_{rank}.pt")
 
 
+@pytest.mark.slow
 def test_ddp_two_gloo_ranks_end_identical(tmp_path):
     import torch.distributed as dist
     import torch.multiprocessing as mp

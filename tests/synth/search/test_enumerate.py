@@ -225,6 +225,7 @@ def test_verify_rejects_wrong_and_too_long():
     assert not verify(t, "c0 mul c1 add", [7])      # missing constant: an error never matches
 
 
+@pytest.mark.slow
 def test_cli_search_end_to_end(root, capsys):
     f = root / "datasets/examples/mixed.jsonl"
     assert main(["search", "--io", str(f), "--method", "enumerate", "--time-limit", "5",

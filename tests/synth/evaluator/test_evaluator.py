@@ -97,6 +97,7 @@ def _run_cli(argv):
     return code, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.slow
 def test_eval_evaluator_end_to_end(tiny_ckpt, tmp_path):
     recs = [{"program": "dup mul", "input": [3], "result": {"ok": True, "stack": [9]}},
             {"program": "add", "input": [1, 2], "result": {"ok": True, "stack": [3]}},
@@ -155,6 +156,7 @@ def test_half_export_loads_as_float32(tiny_ckpt, tmp_path):
     assert torch.allclose(a.step_items(a.encode(s), ["add"]), b.step_items(b.encode(s), ["add"]), atol=0.05)
 
 
+@pytest.mark.slow
 def test_train_evaluator_cli_with_shards(tmp_path):
     code, out, err = _run_cli(["generate-data", "--out", str(tmp_path / "data"), "--count", "300", "--workers", "1",
                                "--quiet"])

@@ -89,6 +89,7 @@ def _items(p):
     return st.one_of(st.sampled_from(p.ops), _values(p).map(lambda v: (v,)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pname", ["small", "deepcoder"])
 def test_never_raises_and_limits_hold(pname):
     p = get_profile(pname)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from synth.cli import main
 from synth.commands.bench import summary
 
@@ -16,6 +18,7 @@ SUITE = [
 ]
 
 
+@pytest.mark.slow
 def test_bench_end_to_end(tmp_path, capsys):
     suite = tmp_path / "three.jsonl"
     suite.write_text("".join(json.dumps(t) + "\n" for t in SUITE))
