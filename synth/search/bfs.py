@@ -28,7 +28,7 @@ A hook may read and add to `cand` (candidates so far) and change `items`, `steps
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dsl.machine import apply
 from dsl.ops import CONST_INDEX, OPS, Fail, out_types
@@ -45,11 +45,18 @@ TAIL_OPS = ("add", "sub", "mul")
 
 @dataclass(frozen=True)
 class Item:
-    text: str            # program text of the item ("c1" for a free constant is fixed at the end)
-    code: object         # machine code: op name, or (value,) for a push
-    op: str | None       # op name, None for a push
-    type: str | None     # pushed value's type
-    free: bool = False   # a free-constant push (value bound to the next c slot)
+    """One item a search may put in a program: the BFS's (here) and the relaxed search space's (space.py)."""
+    text: str                # program text ("c1" for a free constant: its slot; the BFS fixes it at the end)
+    kind: str                # "op" | "given" | "free" | "lit" | "skip"
+    op: str | None = None    # op name; for a given or free constant in the relaxed space its op cK; None: a push
+    value: object = None     # the pushed value (BFS: given, lit, free; space: lit); space: the free constant's index
+    type: str | None = None  # pushed value's type
+    code: object = field(init=False, compare=False)   # machine code: the op name, or (value,) for a push
+    free: bool = field(init=False, compare=False)     # a free-constant push (bound to the next c slot)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", self.op if self.op is not None else (self.value,))
+        object.__setattr__(self, "free", self.kind == "free")
 
 
 def sig_of(state) -> tuple | None:
@@ -161,22 +168,22 @@ def graph_reach(goal: Goal, match: str, p: Profile, push_types, horizon: int):
 def make_items(task: Task, p: Profile, cfg, nfree: int) -> list[Item]:
     """Ops, given constants, literals (cfg.literals), then free-constant values (cfg.free_min..free_max)."""
     ops = [o for o in p.ops if o not in CONST_INDEX]
-    items = [Item(o, o, o, None) for o in ops]
+    items = [Item(o, "op", o) for o in ops]
     given = list(task.constants)
-    items += [Item(f"c{k}", (v,), None, TYPE[type(v)]) for k, v in enumerate(given)]
+    items += [Item(f"c{k}", "given", None, v, TYPE[type(v)]) for k, v in enumerate(given)]
     givenset = {(type(v), v) for v in given}
     lits = []
     for v in cfg.literals:
         if type(v) is int and p.int_min <= v <= p.int_max and (int, v) not in givenset and v not in lits:
             lits.append(v)
-    items += [Item(literal_text(v), (v,), None, "int") for v in lits]
+    items += [Item(literal_text(v), "lit", None, v, "int") for v in lits]
     free = []
     if nfree:
         pool = set(range(max(cfg.free_min, p.int_min), min(cfg.free_max, p.int_max) + 1))
         for ex in task.examples:
             pool.update(v for v in ex.output + ex.input if type(v) is int)
         free = sorted(pool - set(lits) - {v for t, v in givenset if t is int}, key=lambda v: (abs(v), v < 0))
-    items += [Item("", (v,), None, "int", free=True) for v in free]
+    items += [Item("", "free", None, v, "int") for v in free]
     return items
 
 

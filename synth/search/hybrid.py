@@ -223,7 +223,7 @@ def _add_free_values(items, steps, free_ids, prior: Prior, cfg: HybridConfig, nf
     extra = [v for v in prior.values if v not in have and v not in lits][:cfg.extra_free]
     if not extra:
         return items, steps, free_ids
-    items = items + [Item("", (v,), None, "int", free=True) for v in extra]
+    items = items + [Item("", "free", None, v, "int") for v in extra]
     steps = steps + [push_step(v) for v in extra]
     free_ids = free_ids + list(range(len(items) - len(extra), len(items)))
     col = prior.score[:, free_ids[0]] if free_ids else np.zeros(prior.score.shape[0])
