@@ -62,20 +62,16 @@ def _spaced(n: int, limit: int) -> list[int]:
 
 
 def load_runs(path: str | Path, profile, limit: int = 0) -> Runs:
-    """SPEC §7 records of `profile` (records that do not parse are skipped, as eval-evaluator does)."""
+    """SPEC §7 records of `profile` from a .jsonl(.gz) file or a generate-data directory (synth.data.records;
+    records that do not parse are skipped, as eval-evaluator does)."""
     from dsl import DslSyntaxError, parse, run
     from dsl.values import from_json
 
-    from ..io import read_jsonl
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"runs file {path} does not exist")
+    from ..data.records import load_records
     out = Runs([], [], [], [])
-    for line_no, rec in read_jsonl(path):
-        if isinstance(rec, Exception) or not isinstance(rec, dict) or "program" not in rec:
-            raise UserError(f"{path}:{line_no}: not a SPEC §7 run record")
+    for n, rec in enumerate(load_records(path), 1):                 # the one held-out reader
         if rec.get("profile", "small") != profile.name:
-            raise UserError(f"{path}:{line_no}: profile {rec.get('profile')!r}, the model's is {profile.name!r}")
+            raise UserError(f"{path}: record {n}: profile {rec.get('profile')!r}, the model's is {profile.name!r}")
         try:
             code = parse(rec["program"], profile).code
         except DslSyntaxError:
