@@ -16,7 +16,7 @@ from typing import Sequence
 from .ops import CONST_INDEX, OPS, Fail, Op
 from .parser import Program
 from .profiles import Profile, get_profile
-from .values import Value, check_value, to_json
+from .values import Value, check_value, literal_text, to_json
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,11 @@ def apply(item, stack: list, constants: Sequence[Value], p: Profile) -> None:
         stack.append(item[0])
     if len(stack) > p.max_depth:
         raise Fail("overflow")
+
+
+def code_text(code: Sequence) -> str:
+    """Canonical program text of machine code (op names, literals as 1-tuples)."""
+    return " ".join(x if type(x) is str else literal_text(x[0]) for x in code)
 
 
 def _code(program) -> tuple:

@@ -32,7 +32,7 @@ from bisect import bisect_right
 from dataclasses import astuple, dataclass, replace
 from typing import Optional, Sequence
 
-from .machine import apply, run
+from .machine import apply, code_text, run  # noqa: F401  (code_text: dsl.sampler.code_text stays importable)
 from .ops import CONST_INDEX, OPS, Fail, out_types
 from .profiles import Profile, get_profile
 from .tasks import Example, Task
@@ -104,11 +104,6 @@ def get_sampler(profile: str | Profile = "small", cfg: SamplerConfig | None = No
             _SAMPLERS.clear()
         s = _SAMPLERS[key] = Sampler(p, replace(cfg))
     return s
-
-
-def code_text(code: Sequence) -> str:
-    """Canonical program text of machine code (op names, literals as 1-tuples)."""
-    return " ".join(x if type(x) is str else literal_text(x[0]) for x in code)
 
 
 def trace_stacks(code: Sequence, stack: Sequence[Value], constants: Sequence[Value], p: Profile):

@@ -43,7 +43,7 @@ def _space(task_line: str, slots: int):
 
 def time_steps(ex, sp, R: int, steps: int, repeats: int = 3, warm: int = 2) -> dict:
     """CPU and wall ms per relaxed optimiser step (module docstring): the best of `repeats` blocks of `steps`."""
-    from synth.search.gradient import _Adam
+    from synth.search.gradient_decode import Adam as _Adam
     E, nf = len(sp.inputs), sp.n_free
     g = torch.Generator().manual_seed(0)
     theta = (torch.randn(R, sp.L, sp.V, generator=g) * 0.3).requires_grad_(True)

@@ -58,7 +58,8 @@ def _solver(method: str, clock: str, checkpoint: str | None):
         from synth.search import build, get_method
         m = get_method(method)
         fields = m.config.__dataclass_fields__ if m.config is not None else {}
-        section = {"clock": clock} if "clock" in fields else None
+        section = ({"clock": clock} if "clock" in fields
+                   else {"enumerate": {"clock": clock}} if "enumerate" in fields else None)   # hybrid, default
         if SEED is not None and "seed" in fields:
             section = {**(section or {}), "seed": SEED}
         _SOLVERS[key] = build(method, section, checkpoint)

@@ -30,8 +30,7 @@ SCALE=${SCALE:-1}
 THREADS=${THREADS:-1}
 SYNTH=${SYNTH:-python -m synth}
 export OMP_NUM_THREADS=$THREADS
-# The evaluator's config group: `evaluator/` (conf/model/ was renamed in issue 18); older checkouts say `model`.
-EV=evaluator; [ -d synth/conf/evaluator ] || EV=model
+EV=evaluator     # the evaluator's config group (synth/conf/evaluator/)
 steps() { python -c "import sys; print(max(2, round($1 * float(sys.argv[1]))))" "$SCALE"; }
 synth() { $SYNTH "$@"; }
 mkdir -p "$RUNS"

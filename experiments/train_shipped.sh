@@ -3,6 +3,11 @@
 #
 #     bash experiments/train_shipped.sh          # all stages; a killed stage resumes when the script runs again
 #
+# HISTORY: this lineage runs at commit 260c6ed only. Its early stages switch off options that are always on
+# since (elem_copy, alu_readout, list_readout, rank_pointer, a smaller ALU) and its side arms set removed ones
+# (elem_set, elem_fold): experiments/results/removed.md. The result tables it cites (evaluator_ablation2..8.md)
+# are at 260c6ed too (experiments/results/README.md); the probe scripts it names are in experiments/probes/.
+#
 # Evaluator: about 9 CPU-hours in all (29100 steps of batch 64, and 2500 drill steps of batch 512); field:
 # about 20 CPU-minutes on top of it (plus 85 + 30 + 27 + 31 + 30 + 29 for the previous fields, whose learned
 # metric it starts from).
@@ -13,7 +18,7 @@
 # fixed read-outs of the top list (its decoded sum and ranks) and of the operands' values (runs R2, R4); stages
 # 13-15 teach `mod` (run R5: focus; run M5: an ALU-only drill; run M6: the whole model re-aligned), stages
 # 16-17 `div` the same way (runs D1, D2; D2 is the shipped default). The model config
-# (synth/conf/model/small.yaml) is the shipped architecture: stages 1-10 predate its read-outs, hence NOREAD,
+# (synth/conf/evaluator/small.yaml) is the shipped architecture: stages 1-10 predate its read-outs, hence NOREAD,
 # and stages 1-4 also its third layer and pointer, hence OLD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +41,7 @@ synth train-evaluator --out runs/ft_b --steps 1200 init=runs/ev_small_h/checkpoi
 synth train-evaluator --out runs/ft_c2 --steps 1800 init=runs/ft_b/checkpoint.pt train.seed=6 \
     train.lr=0.0005 train.warmup=50 "${OLD[@]}"
 python -c "from synth.evaluator import export; export('runs/ft_c2/checkpoint.pt', 'runs/evaluator_c2_shipped.pt', half=True)"
-# 5. + a third transition layer and the element pointer (model=small as shipped; both start as a no-op),
+# 5. + a third transition layer and the element pointer (evaluator=small as shipped; both start as a no-op),
 #    ops drawn by (recent loss)^1.5
 synth train-evaluator --out runs/ft_e --steps 3000 init=runs/ft_c2/checkpoint.pt train.seed=8 \
     train.lr=0.0004 train.warmup=50 loss.adapt=1.5 "${NOREAD[@]}"

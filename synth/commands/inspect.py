@@ -69,8 +69,8 @@ def main(args) -> int:
 
     from ..config import compose
     from ..errors import UserError
-    from ..inspect import (KINDS, ablation_report, attention_report, load_evaluator, load_runs, per_op_programs,
-                           per_op_steps)
+    from ..evaluator import load_evaluator
+    from ..inspect import KINDS, ablation_report, attention_report, load_runs, per_op_programs, per_op_steps
     cfg = compose("inspect", args.overrides, InspectConfig)
     for k in ("checkpoint", "traces", "out"):
         if getattr(args, k) is not None:
@@ -91,7 +91,7 @@ def main(args) -> int:
     torch.manual_seed(0)
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
-    model = load_evaluator(ckpt)
+    model = load_evaluator(ckpt).model
     if args.what == "attention":
         steps = load_runs(runs, model.profile).steps(model.tok, limit=cfg.attn_states)
         print(f"synth inspect attention: {ckpt} on {len(steps)} held-out states of {runs}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Train the evaluator (the latent state machine) on rollouts; resumable.
 
-    synth train-evaluator --out runs/evaluator                       # on-the-fly rollouts, model=small
-    synth train-evaluator --data data/small --out runs/ev --steps 2000 model=tiny train.batch_size=32
+    synth train-evaluator --out runs/evaluator                       # on-the-fly rollouts, evaluator=small
+    synth train-evaluator --data data/small --out runs/ev --steps 2000 evaluator=tiny train.batch_size=32
 
 Rollouts are drawn on the fly from the type-directed rollout generator (synth.data.dataset), seeded by
 (seed, step); with --data DIR, a share (`data.shard_frac`) is cut from the runs of a `synth generate-data`

@@ -17,8 +17,8 @@ Public API (for the gradient search and the field model):
     loss = ev.loss_to_target(z, targets, level=0, match="exact"|"top")   # (B,) differentiable CE
     ev.run_programs(codes, inputs, constants)                             # whole programs -> [State]
 
-Z layout: T = S slot latents (status, constants c0.., stack top first; synth.data.tokenizer), then, when
-the model has `elem_tokens`, (S-1) x max_len element latents (slot-major); `ev.model.n_tokens` is T.
+Z layout: T = S slot latents (status, constants c0.., stack top first; synth.data.tokenizer), then
+(S-1) x max_len element latents (slot-major); `ev.model.n_tokens` is T.
 Stack effects of ops are built into T's routing (dsl.ops signatures); values and errors are learned. Training: synth.evaluator.train
 (`synth train-evaluator`); evaluation: `synth eval-evaluator`. Literal items are pushes: a transition with
 the op `push` conditioned on the literal's slot embedding (not available to the soft `step`). Errors are

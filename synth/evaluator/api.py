@@ -17,11 +17,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..config import from_dict
 from ..core.checkpoint import read_checkpoint
 from ..core.train import load_checkpoint, save_atomic
 from ..data.tokenizer import State, level_index
-from .model import EvaluatorConfig, LatentMachine, predict_feats, state_loss
+from .model import LatentMachine, config_from_meta, predict_feats, state_loss
 
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "evaluator_small.pt"
 KIND = "synth-evaluator/1"
@@ -46,8 +45,12 @@ def load_evaluator(path: str | Path | None = None, device: str = "cpu") -> "Eval
     meta = st.get("meta", {})
     if meta.get("kind") != KIND:
         raise UserError(f"{path}: not an evaluator checkpoint (kind {meta.get('kind')!r})")
-    model = LatentMachine(from_dict(EvaluatorConfig, meta["model"]), meta["profile"])
-    model.load_state_dict(st["model"])
+    model = LatentMachine(config_from_meta(meta["model"], str(path)), meta.get("profile", "small"))
+    try:
+        model.load_state_dict(st["model"])
+    except RuntimeError as e:
+        raise UserError(f"{path}: weights do not fit the current evaluator code "
+                        f"({str(e).splitlines()[1].strip()[:200]})") from None
     return Evaluator(model.to(device).eval(), meta, int(st.get("step", 0)))
 
 

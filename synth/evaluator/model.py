@@ -7,436 +7,39 @@
     logits = m.decode(z)                         # dict of per-slot logits, see Decoder
     loss, exact = state_loss(m.decoder, z, feats, status)  # (B,), (B,) bool
 
-Slots (synth.data.tokenizer): status, constants, stack top first. Z (B, T, C) holds one latent per slot
-(T = S), and with `elem_tokens` also one latent per element of every value slot, slot-major after them
-(T = S + (S-1) * max_len); an element moves with its slot.
+Slots (synth.data.tokenizer): status, constants, stack top first. Z (B, T, C) holds one latent per slot,
+then one latent per element of every value slot, slot-major (T = S + (S-1) * max_len); an element moves
+with its slot. The parts live in their own files: config.py (EvaluatorConfig), embedding.py (E),
+transition.py (ALU, element pointer, routing), decoder.py (D), losses.py (state_loss); this file wires them.
 
-E encodes every slot on its own (no attention): the slot's features (kind, value, sign, parity, bool,
-length, and its elements, each element embedding projected by its own position's map) through residual
-MLPs and a final norm. So a value has one latent wherever it sits, and moving it moves its latent.
-
-T knows each op's STACK EFFECT (its signature in dsl.ops) and learns its VALUES. A core Transformer,
-conditioned by adaptive layer norm on `op embedding + level embedding (+ the literal's latent for a push)`,
-reads all slots (plus slot embeddings, and the element latents of the top two slots when `elem_tokens`;
-with `elem_set`, s0's slot and element tokens first get a masked sum and pairwise relations of its elements)
-and writes Y: the new status latent and the new top value (and its elements, at the top slot's element
-positions); with `elem_fold` a bilinear fold over s0's elements adds to the new top value, and an optional
-wide MLP (`alu_hidden`) on the top operands refines both (with `list_readout` it also reads the decoded sum of
-s0's elements, and s0's element tokens their ranks, fixed features without gradient). Then the
-new stack is routed: for every output slot the op's routing table picks a source among Y's top value,
-the old stack slots, the constants (c0..), the empty-slot latent and a pushed literal's latent. Stack ops
-(dup, swap, over, rot, drop) only move latents; `cK` copies a constant; every other op (one output)
-writes Y's top value over its inputs, and the slots below shift by the op's net effect. For a SOFT op
-distribution w the routing is the w-mix of the ops' tables and the conditioning the w-mix of their
-embeddings: one transition, differentiable in w. Errors are learned in the status latent (which slot
-contents are then ignored). D is a small MLP per slot with one head per feature, and a status head.
+E encodes every slot on its own (embedding.py). T knows each op's STACK EFFECT (its signature in dsl.ops)
+and learns its VALUES. A core Transformer, conditioned by adaptive layer norm on `op embedding + level
+embedding (+ the literal's latent for a push)`, reads all slots (plus slot embeddings) and the element
+latents of the top two slots (s0's with their ranks, `list_readout`), and writes Y: the new status latent
+and the new top value (and its elements, at the top slot's element positions). A wide MLP (the ALU) on the
+top operands refines both; it also reads the operands' decoded values and the decoded sum of s0's elements
+(`readout`, `list_readout`: fixed number features, no gradient). The new top's elements may copy input
+element latents (ElemCopy, a pointer). Then the new stack is routed: for every output slot the op's routing
+table picks a source among Y's top value, the old stack slots, the constants (c0..), the empty-slot latent
+and a pushed literal's latent. Stack ops (dup, swap, over, rot, drop) only move latents; `cK` copies a
+constant; every other op (one output) writes Y's top value over its inputs, and the slots below shift by
+the op's net effect. For a SOFT op distribution w the routing is the w-mix of the ops' tables and the
+conditioning the w-mix of their embeddings: one transition, differentiable in w. Errors are learned in the
+status latent (which slot contents are then ignored). D is a small MLP per slot with one head per feature,
+and a status head.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..core.transformer import Transformer, TransformerConfig
-from ..data.tokenizer import (BOOL, F_BOOL, F_ELEM, F_INT, F_KIND, F_LEN, F_PAR, F_SIGN, INT, LIST, STR,
-                              StateTokenizer)
-
-
-@dataclass
-class EvaluatorConfig:
-    d_model: int = 128
-    n_heads: int = 4
-    enc_layers: int = 2           # residual MLP blocks of the per-slot encoder
-    trans_layers: int = 2
-    mlp_ratio: float = 4.0
-    elem_dim: int = 32            # per-element embedding width before the per-position projection
-    dec_hidden: int = 256
-    pos: str = "rotary"           # slot positions inside E and T (a core Transformer option)
-    dropout: float = 0.0
-    n_levels: int = 3             # concrete, sign, type
-    alu_hidden: int = 0           # > 0: a wide MLP on the top operands writes the new top value and status
-    alu_layers: int = 1
-    alu_bilinear: int = 0         # > 0: rank of a bilinear path in the ALU, (A x) * (B x) -> out: products of
-                                  #   operand features (angle addition of periodic number features is bilinear)
-    elem_tokens: bool = False     # every element of a str/list slot gets its own latent token
-    alu_readout: bool = False     # the ALU also reads the top operands' VALUES as number features: the
-                                  #   decoder's int distribution of each operand latent (no gradient) times
-                                  #   the fixed sin/cos features of every value (see LatentMachine.readout)
-    elem_copy: bool = False       # with elem_tokens: the new top value's elements may COPY input element
-                                  #   latents (a pointer over the elements of s0 and s1, see ElemCopy)
-    elem_set: int = 0             # > 0 (hidden width), with elem_tokens: set operations over the top value's
-                                  #   elements before T, a masked sum pool and pairwise relations (see ElemSet)
-    elem_fold: int = 0            # > 0 (rank), with elem_tokens: a bilinear fold over the top value's elements,
-                                  #   one element at a time, into the new top value (see ElemFold)
-    list_readout: bool = False    # with elem_tokens and the ALU: fixed number features of the top value's
-                                  #   ELEMENTS as the decoder reads them (no gradient): the ALU gets those of
-                                  #   the sum of their values, s0's element tokens their rank among them
-                                  #   (see LatentMachine.list_readout)
-    rank_pointer: bool = False    # with list_readout and elem_copy: the pointer of output element j also scores
-                                  #   the input element of rank j (a learned, zero-initialised gain; see ElemCopy)
-    value_probe: float = 0.0      # > 0: loss weight of a linear probe reading int values (v/8) off the
-                                  #   latents (slot and element): puts a number line in the latent space
-    residues: list = field(default_factory=list)   # moduli m: D also predicts int values mod m, and the
-                                  #   int logits of v add each head's logit of (v mod m) (see Decoder)
-    residue_loss: float = 0.25    # weight of the residue heads' own cross-entropy
-
-    def __post_init__(self) -> None:
-        if self.enc_layers < 1 or self.trans_layers < 1:
-            raise ValueError("enc_layers and trans_layers must be >= 1")
-        if self.alu_hidden < 0 or self.alu_layers < 1 or self.alu_bilinear < 0:
-            raise ValueError("alu_hidden and alu_bilinear must be >= 0 and alu_layers >= 1")
-        if self.alu_bilinear and not self.alu_hidden:
-            raise ValueError("alu_bilinear needs the ALU (alu_hidden > 0)")
-        if self.alu_readout and not self.alu_hidden:
-            raise ValueError("alu_readout needs the ALU (alu_hidden > 0)")
-        if self.elem_dim < 1 or self.dec_hidden < 1:
-            raise ValueError("elem_dim and dec_hidden must be >= 1")
-        if any(int(m) < 2 for m in self.residues) or len(set(self.residues)) != len(self.residues):
-            raise ValueError(f"residues must be distinct moduli >= 2, got {list(self.residues)}")
-        if self.list_readout and not (self.elem_tokens and self.alu_hidden):
-            raise ValueError("list_readout needs elem_tokens (it reads element latents) and the ALU (alu_hidden > 0)")
-        if self.rank_pointer and not (self.list_readout and self.elem_copy):
-            raise ValueError("rank_pointer needs list_readout (the ranks) and elem_copy (the pointer)")
-        if self.elem_copy and not self.elem_tokens:
-            raise ValueError("elem_copy needs elem_tokens (it copies element latents)")
-        for name in ("elem_set", "elem_fold"):
-            size = getattr(self, name)
-            if size < 0 or (size and not self.elem_tokens):
-                raise ValueError(f"{name} must be >= 0, and > 0 needs elem_tokens (it reads element latents)")
-
-
-READOUT = 19                          # features per operand of LatentMachine.readout: _numeric's 18 + "no value"
-
-
-def _num_scale(profile) -> float:
-    """The unit of the number line feature: v / scale lies in [-1, 1] for the profile's ints."""
-    return float(max(abs(profile.int_min), abs(profile.int_max)))
-
-
-def _numeric(values: Tensor, scale: float) -> Tensor:
-    """(N,) ints -> (N, 18) fixed features: v/scale and sin/cos of 2 pi v / P for 8 periods."""
-    periods = torch.tensor([2.0, 3.0, 4.0, 5.0, 8.0, 16.0, 32.0, 128.0], dtype=torch.float64, device=values.device)
-    ang = 2 * math.pi * values[:, None].double() / periods
-    return torch.cat([values[:, None].double() / scale, ang.sin(), ang.cos(), (values[:, None] < 0).double()],
-                     dim=1).float()
-
-
-class SlotEmbed(nn.Module):
-    """Feature rows (..., F) -> slot vectors (..., C)."""
-
-    def __init__(self, tok: StateTokenizer, d: int, elem_dim: int):
-        super().__init__()
-        v, p = tok.vocab, tok.profile
-        self.max_len = tok.max_len
-        self.kind, self.int, self.sign = nn.Embedding(v["kind"], d), nn.Embedding(v["int"], d), nn.Embedding(v["sign"], d)
-        self.par, self.bool, self.len = nn.Embedding(v["par"], d), nn.Embedding(v["bool"], d), nn.Embedding(v["len"], d)
-        self.elem = nn.Embedding(v["elem"], elem_dim)
-        self.elem_proj = nn.Linear(tok.max_len * elem_dim, d)
-        scale = _num_scale(p)
-        ints = torch.arange(tok.n_int) + p.int_min
-        num = torch.zeros(v["int"], 18)
-        num[:tok.n_int] = _numeric(ints, scale)
-        enum = torch.zeros(v["elem"], 18)
-        enum[tok.E_INT0:tok.E_INT0 + tok.n_int] = _numeric(ints, scale)
-        self.register_buffer("num", num, persistent=False)
-        self.register_buffer("elem_num", enum, persistent=False)
-        self.num_proj = nn.Linear(18, d)
-        self.elem_num_proj = nn.Linear(18, elem_dim)
-        self.out = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, d))
-
-    def forward(self, f: Tensor) -> Tensor:
-        # f: (..., F) int64
-        x = (self.kind(f[..., F_KIND]) + self.int(f[..., F_INT]) + self.num_proj(self.num[f[..., F_INT]])
-             + self.sign(f[..., F_SIGN]) + self.par(f[..., F_PAR]) + self.bool(f[..., F_BOOL]) + self.len(f[..., F_LEN]))
-        e = f[..., F_ELEM:]                                                    # (..., L)
-        ev = self.elem(e) + self.elem_num_proj(self.elem_num[e])               # (..., L, E)
-        x = x + self.elem_proj(ev.flatten(-2))                                 # (..., C)
-        return x + self.out(x)
-
-
-class ElemEmbed(nn.Module):
-    """Feature rows (..., F) -> one latent per element (..., L, C): the element's value, its position,
-    the slot's kind and length."""
-
-    def __init__(self, tok: StateTokenizer, d: int, ratio: float, num: Tensor):
-        super().__init__()
-        v = tok.vocab
-        self.val = nn.Embedding(v["elem"], d)
-        self.register_buffer("num", num, persistent=False)                   # (Ve, 18)
-        self.num_proj = nn.Linear(18, d)
-        self.pos = nn.Parameter(torch.randn(tok.max_len, d) * 0.02)
-        self.kind, self.len = nn.Embedding(v["kind"], d), nn.Embedding(v["len"], d)
-        self.mlp = nn.Sequential(ResMLP(d, ratio), nn.LayerNorm(d))
-
-    def forward(self, f: Tensor) -> Tensor:
-        e = f[..., F_ELEM:]                                                    # (..., L)
-        x = self.val(e) + self.num_proj(self.num[e]) + self.pos
-        x = x + (self.kind(f[..., F_KIND]) + self.len(f[..., F_LEN]))[..., None, :]
-        return self.mlp(x)                                                     # (..., L, C)
-
-
-class Decoder(nn.Module):
-    """Z (B, S, C) -> logits: status (B, V), and per value slot (B, S-1, V) for kind/int/sign/par/bool/len,
-    elem (B, S-1, L, V). `trunk` + `heads(h)` let the loss run the big heads only on the rows that need them.
-
-    With `residues` (moduli m), the int logits are a product of experts: logit(v) = direct(v) +
-    sum_m r_m(v mod m), each r_m a head over Z/m trained also on its own (an arithmetic op then only has
-    to get each residue right, e.g. (a + b) mod m from a mod m and b mod m, to pin the exact sum down;
-    without them the error of add/sub on held-out values was almost always an even offset of 2 to 8).
-    The residue heads start at zero: added to a trained decoder they change nothing at first."""
-
-    def __init__(self, tok: StateTokenizer, d: int, hidden: int, elem_tokens: bool, probe: float = 0.0,
-                 residues: tuple = (), residue_loss: float = 0.0):
-        super().__init__()
-        v = tok.vocab
-        self.res_w = residue_loss
-        self.res = nn.ModuleDict({str(m): nn.Linear(hidden, int(m)) for m in residues})
-        for lin in self.res.values():
-            nn.init.zeros_(lin.weight)
-            nn.init.zeros_(lin.bias)
-        for m in residues:                  # (n_int,) residue class of every int value token
-            self.register_buffer(f"res_of_{m}", (torch.arange(tok.n_int) + tok.profile.int_min) % int(m),
-                                 persistent=False)
-        self.probe_w, self.int_min, self.n_int, self.e_int0 = probe, tok.profile.int_min, tok.n_int, tok.E_INT0
-        self.probe = nn.Linear(d, 1) if probe else None
-        self.elem_probe = nn.Linear(d, 1) if probe and elem_tokens else None
-        self.S, self.L, self.Ve, self.E = tok.n_slots, tok.max_len, v["elem"], tok.max_len if elem_tokens else 0
-        self.trunk = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.LayerNorm(hidden))
-        self.head = nn.ModuleDict({k: nn.Linear(hidden, v[k]) for k in ("kind", "int", "sign", "par", "bool", "len")})
-        if self.E:                          # one head per element latent
-            self.elem_trunk = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.LayerNorm(hidden))
-            self.elem = nn.Linear(hidden, self.Ve)
-        else:                               # all elements from the slot latent
-            self.elem = nn.Linear(hidden, self.L * self.Ve)
-        self.status = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, v["status"]))
-
-    def split(self, z: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Z (B, T, C) -> slot latents (B, S, C) and element latents (B, S-1, L, C) or None."""
-        if not self.E:
-            return z, None
-        return z[:, :self.S], z[:, self.S:].unflatten(1, (self.S - 1, self.E))
-
-    def run(self, name: str, h: Tensor) -> Tensor:
-        """One head on hidden slot rows h (..., H); "int" includes the residue experts."""
-        return self.int_logits(h) if name == "int" else self.head[name](h)
-
-    def residue_logits(self, h: Tensor) -> dict[str, Tensor]:
-        """{modulus: (..., m) logits} of the residue heads ({} without them)."""
-        return {m: lin(h) for m, lin in self.res.items()}
-
-    def int_logits(self, h: Tensor, res: dict[str, Tensor] | None = None) -> Tensor:
-        """(..., V_int): the direct head plus, per value token v, every residue head's logit of (v mod m).
-        `res`: residue_logits(h) when the caller has them already."""
-        out = self.head["int"](h)
-        if not len(self.res):
-            return out
-        res = self.residue_logits(h) if res is None else res
-        add = sum(r[..., getattr(self, f"res_of_{m}")] for m, r in res.items())   # (..., n_int)
-        return torch.cat([out[..., :self.n_int] + add, out[..., self.n_int:]], dim=-1)
-
-    def residue_loss(self, res: dict[str, Tensor], ints: Tensor) -> Tensor:
-        """(R,) summed cross-entropy of residue logits `res` (residue_logits of R rows) against int tokens
-        `ints` (R,) (unknown values count zero)."""
-        known = ints < self.n_int
-        v = ints.clamp(max=self.n_int - 1) + self.int_min
-        loss = sum(_ce(r, v % int(m)) for m, r in res.items())
-        return loss * known
-
-    def elems(self, h: Tensor, e: Tensor | None) -> Tensor:
-        """Element logits (..., L, Ve) of slot rows: from their element latents e (..., L, C) if any,
-        else from the slot's hidden rows h (..., H)."""
-        if e is not None:
-            return self.elem(self.elem_trunk(e))
-        return self.elem(h).unflatten(-1, (self.L, self.Ve))
-
-    def forward(self, z: Tensor) -> dict[str, Tensor]:
-        zs, ze = self.split(z)
-        h = self.trunk(zs[:, 1:])                                              # (B, S-1, H)
-        out = {k: self.run(k, h) for k in ("kind", "int", "sign", "par", "bool", "len")}
-        out["elem"] = self.elems(h, ze)                                        # (B, S-1, L, Ve)
-        out["status"] = self.status(zs[:, 0])                                  # (B, Vs)
-        return out
-
-
-class ResMLP(nn.Module):
-    def __init__(self, d: int, ratio: float):
-        super().__init__()
-        self.net = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, int(ratio * d)), nn.GELU(), nn.Linear(int(ratio * d), d))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x + self.net(x)
-
-
-class ALU(nn.Module):
-    """The wide per-sample MLP of T: [Y_top, Y_status, the three top operand latents, cond] (B, 6C) ->
-    updates of the new top value and the status (B, 2, C). With `bilinear` = r > 0 a second path adds
-    W_o ((W_a x) * (W_b x)), rank r: products of operand features (and of op and operand), which a GELU MLP
-    only approximates. Zero-initialised outputs: the ALU starts as a no-op, and a bilinear path added to a
-    trained ALU starts as one too (warm start with `init=`). With `readout` = n > 0, extra features r (B, n)
-    (the operands' decoded values, LatentMachine.readout) enter the first layer and both bilinear factors
-    through zero-initialised maps: a warm start is again a no-op."""
-
-    def __init__(self, d: int, hidden: int, layers: int, bilinear: int = 0, readout: int = 0):
-        super().__init__()
-        self.inp = nn.Sequential(nn.LayerNorm(6 * d), nn.Linear(6 * d, hidden))
-        self.blocks = nn.ModuleList(nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden)) for _ in range(layers - 1))
-        self.out = nn.Sequential(nn.GELU(), nn.Linear(hidden, 2 * d))
-        nn.init.zeros_(self.out[1].weight)
-        nn.init.zeros_(self.out[1].bias)
-        self.bil = None
-        if bilinear:
-            self.bil = nn.ModuleDict({"a": nn.Linear(6 * d, bilinear), "b": nn.Linear(6 * d, bilinear),
-                                      "out": nn.Linear(bilinear, 2 * d)})
-            nn.init.zeros_(self.bil["out"].weight)
-            nn.init.zeros_(self.bil["out"].bias)
-        self.norm = nn.ModuleList([nn.LayerNorm(d), nn.LayerNorm(d)])
-        self.rd = None
-        if readout:
-            self.rd = nn.ModuleDict({"h": nn.Linear(readout, hidden)})
-            if bilinear:
-                self.rd.update({"a": nn.Linear(readout, bilinear), "b": nn.Linear(readout, bilinear)})
-            for lin in self.rd.values():
-                nn.init.zeros_(lin.weight)
-                nn.init.zeros_(lin.bias)
-
-    def forward(self, x: Tensor, top: Tensor, status: Tensor, r: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        # x (B, 6C), top/status (B, C), r (B, n) readout features (with `readout`)
-        rd = (lambda k: self.rd[k](r)) if self.rd is not None else (lambda k: 0.0)
-        xn = self.inp[0](x)                                                    # (B, 6C)
-        h = self.inp[1](xn) + rd("h")                                          # (B, H)
-        for blk in self.blocks:
-            h = h + blk(h)
-        upd = self.out(h)                                                      # (B, 2C)
-        if self.bil is not None:
-            upd = upd + self.bil["out"]((self.bil["a"](xn) + rd("a")) * (self.bil["b"](xn) + rd("b")))
-        d_top, d_st = upd.chunk(2, dim=-1)                                     # (B, C) each
-        return self.norm[0](top + d_top), self.norm[1](status + d_st)
-
-
-class ElemCopy(nn.Module):
-    """A pointer for the new top value's elements: output element j attends (one head) over the input
-    elements of s0 and s1, as T has processed them, and mixes in the attended ORIGINAL element latent with
-    a learned per-element gate: out_j = y_j + g_j (copy_j - y_j), g_j = w . y_j + b (linear, not squashed).
-    sort, filter_*, reverse and concat only rearrange elements; recomputing a value through T's residual stream blurs it (on held-out sort the
-    errors were an element written twice, or a neighbour's value), a copy keeps it exact.
-    The gate starts at zero: added to a trained T it changes nothing at first (warm start with `init=`).
-    With `rank`, the score of input element i for output j also gets h(y_j) * R_ji, R_ji = 1 when s0's element
-    i has rank j (LatentMachine.list_readout): `sort` can point by rank, not only by what attention finds
-    (on held-out `sort` the errors were a neighbour written twice). h is linear and starts at zero."""
-
-    def __init__(self, d: int, rank: bool = False):
-        super().__init__()
-        self.q, self.k = nn.Linear(d, d), nn.Linear(d, d)
-        self.gate = nn.Linear(d, 1)
-        nn.init.zeros_(self.gate.weight)
-        nn.init.zeros_(self.gate.bias)
-        self.rank_gain = nn.Linear(d, 1) if rank else None
-        if rank:
-            nn.init.zeros_(self.rank_gain.weight)
-            nn.init.zeros_(self.rank_gain.bias)
-
-    def forward(self, y_out: Tensor, y_in: Tensor, z_in: Tensor, rank: Tensor | None = None) -> Tensor:
-        # y_out (B, E, C) T's outputs at the new top's elements; y_in (B, 2E, C) T's outputs at the input
-        # elements (s0 then s1); z_in (B, 2E, C) their latents before T; rank (B, E, E) one-hot rank of s0's
-        # elements (row i: element i) -> (B, E, C)
-        score = self.q(y_out) @ self.k(y_in).transpose(1, 2) / math.sqrt(y_out.shape[-1])   # (B, E, 2E)
-        if self.rank_gain is not None and rank is not None:
-            match = F.pad(rank.transpose(1, 2), (0, rank.shape[-1]))                       # (B, E_out, 2E): s1 never
-            score = score + self.rank_gain(y_out) * match
-        att = torch.softmax(score, -1)
-        copy = att @ z_in                                                      # (B, E, C)
-        return y_out + self.gate(y_out) * (copy - y_out)
-
-
-class ElemSet(nn.Module):
-    """Set operations over the elements of the top value s0, which attention only approximates; their
-    results are added to T's input tokens (s0's slot token and its element tokens) before T:
-      pool   P = sum_j m_j psi(e_j): a masked SUM (DeepSets). Attention averages over whatever it attends
-             to; a sum of element features (e.g. of the number line v / 64) is exact and linear (`sum`).
-      rel    R_i = sum_j m_j phi(A e_i + B e_j + W cond): pairwise relations (a relation network), e.g. how
-             many elements are smaller than e_i: the rank that `sort`'s pointer needs.
-    m_j = 1 - P(element j is padding), read from the frozen decoder (no gradient), so padding adds nothing.
-    Both outputs pass a zero-initialised map: added to a trained T it changes nothing at first.
-    Measured (README, "The evaluator"): no gain on held-out `sum` or `sort` after 2000 steps; not shipped."""
-
-    def __init__(self, d: int, hidden: int):
-        super().__init__()
-        self.psi = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, d))
-        self.norm = nn.LayerNorm(d)
-        self.a, self.b, self.c = nn.Linear(d, hidden), nn.Linear(d, hidden, bias=False), nn.Linear(d, hidden, bias=False)
-        self.phi = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, d))
-        self.out_pool, self.out_rel = nn.Linear(d, d), nn.Linear(d, d)
-        for lin in (self.out_pool, self.out_rel):
-            nn.init.zeros_(lin.weight)
-            nn.init.zeros_(lin.bias)
-
-    def forward(self, e: Tensor, m: Tensor, cond: Tensor) -> tuple[Tensor, Tensor]:
-        # e (B, E, C) element latents of s0, m (B, E) in [0, 1], cond (B, C) -> (B, C), (B, E, C)
-        pool = (m[..., None] * self.psi(e)).sum(1)                                 # (B, C)
-        en = self.norm(e)
-        h = self.a(en)[:, :, None] + self.b(en)[:, None] + self.c(cond)[:, None, None]   # (B, E_i, E_j, H)
-        rel = (m[:, None, :, None] * self.phi(h)).sum(2)                           # (B, E, C)
-        return self.out_pool(pool), self.out_rel(rel)
-
-
-class ElemFold(nn.Module):
-    """A left fold over the elements of the top value s0: acc_0 = W_0 cond, then for each element j
-    acc_{j+1} = acc_j + m_j W_o((W_a u) * (W_b u)), u = LN([acc_j, e_j]), m_j = P(element j is not padding).
-    The bilinear step can rotate the periodic number features of acc by those of e_j (angle addition: how
-    the ALU adds two ints), so a fold can carry a running sum; an average over elements (attention,
-    ElemSet's pool) cannot. The result is added to T's new top value through a zero-initialised map: a no-op
-    at first. Measured (README, "The evaluator"): `sum` unmoved after 2000 steps; not shipped."""
-
-    def __init__(self, d: int, rank: int):
-        super().__init__()
-        self.init = nn.Linear(d, d)
-        self.norm = nn.LayerNorm(2 * d)
-        self.a, self.b = nn.Linear(2 * d, rank), nn.Linear(2 * d, rank)
-        self.o = nn.Linear(rank, d)
-        self.out = nn.Linear(d, d)                  # only the output map starts at zero (W_o at zero too
-        nn.init.zeros_(self.out.weight)             #   would leave both without a gradient at first)
-        nn.init.zeros_(self.out.bias)
-
-    def forward(self, e: Tensor, m: Tensor, cond: Tensor) -> Tensor:
-        # e (B, E, C) element latents of s0, m (B, E) in [0, 1], cond (B, C) -> (B, C)
-        acc = self.init(cond)
-        for j in range(e.shape[1]):
-            u = self.norm(torch.cat([acc, e[:, j]], -1))                       # (B, 2C)
-            acc = acc + m[:, j, None] * self.o(self.a(u) * self.b(u))
-        return self.out(acc)
-
-
-def routing_table(ops: tuple, n_consts: int, depth: int) -> Tensor:
-    """(n_ops + 1, depth, n_src) one-hot: for op k (the last is PUSH) and output stack slot i (top first),
-    the source of its latent. Sources: 0 = Y's top value, 1..depth = old stack slots (top first),
-    then the constants, then EMPTY, then the pushed literal."""
-    from dsl.ops import CONST_INDEX, OPS
-    from dsl.profiles import STACK_OPS
-    Y, EMPTY, LIT = 0, 1 + depth + n_consts, 2 + depth + n_consts
-    table = torch.zeros(len(ops) + 1, depth, LIT + 1)
-    for k, name in enumerate(tuple(ops) + ("<push>",)):
-        if name == "<push>":
-            n, outs = 0, [LIT]
-        elif name in CONST_INDEX:
-            n, outs = 0, [1 + depth + CONST_INDEX[name]]
-        else:
-            op = OPS[name]
-            n = op.arity
-            if name in STACK_OPS:            # outputs are inputs, by name; top first
-                top_first_in = {tok: n - 1 - i for i, tok in enumerate(op.inputs)}
-                outs = [1 + top_first_in[tok] for tok in reversed(op.outputs)]
-            else:
-                if len(op.outputs) != 1:
-                    raise ValueError(f"op {name!r}: routing supports one computed output, got {op.outputs}")
-                outs = [Y]
-        m = len(outs)
-        for i in range(depth):
-            j = i - m + n
-            table[k, i, outs[i] if i < m else (1 + j if j < depth else EMPTY)] = 1.0
-    return table
+from ..data.tokenizer import StateTokenizer
+from .config import REMOVED, EvaluatorConfig, config_from_meta  # noqa: F401  (re-exported)
+from .decoder import Decoder, predict_feats  # noqa: F401
+from .embedding import READOUT, ElemEmbed, ResMLP, SlotEmbed, _num_scale, _numeric  # noqa: F401
+from .losses import state_loss  # noqa: F401
+from .transition import ALU, ElemCopy, rank_onehot, routing_table  # noqa: F401
 
 
 class LatentMachine(nn.Module):
@@ -453,11 +56,10 @@ class LatentMachine(nn.Module):
         self.enc = nn.Sequential(*[ResMLP(d, cfg.mlp_ratio) for _ in range(cfg.enc_layers)], nn.LayerNorm(d))
         self.status_emb = nn.Embedding(tok.vocab["status"], d)
         self.status_norm = nn.LayerNorm(d)
-        self.E = E = tok.max_len if cfg.elem_tokens else 0
+        self.E = E = tok.max_len
         self.n_tokens = S + (S - 1) * E                                        # Z is (B, n_tokens, C)
-        if E:
-            self.elem_embed = ElemEmbed(tok, d, cfg.mlp_ratio, self.embed.elem_num)
-            self.elem_slot = nn.Parameter(torch.randn(2, E, d) * 0.02)         # elements of s0, s1 inside T
+        self.elem_embed = ElemEmbed(tok, d, cfg.mlp_ratio, self.embed.elem_num)
+        self.elem_slot = nn.Parameter(torch.randn(2, E, d) * 0.02)             # elements of s0, s1 inside T
         self.slot = nn.Parameter(torch.randn(S, d) * 0.02)                     # which slot, inside T
         self.trans = Transformer(TransformerConfig(n_layers=cfg.trans_layers, cond_dim=d, d_model=d,
                                                    n_heads=cfg.n_heads, mlp_ratio=cfg.mlp_ratio,
@@ -466,36 +68,30 @@ class LatentMachine(nn.Module):
         self.level_emb = nn.Embedding(cfg.n_levels, d)
         self.lit_proj = nn.Linear(d, d)
         self.cond_norm = nn.LayerNorm(d)
-        n_read = 3 * READOUT * cfg.alu_readout + READOUT * cfg.list_readout
-        self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear, n_read) if cfg.alu_hidden else None
-        if cfg.list_readout:                                                   # rank one-hot -> s0's element tokens
-            self.rank_proj = nn.Linear(E, d)
-            nn.init.zeros_(self.rank_proj.weight)
-            nn.init.zeros_(self.rank_proj.bias)
-            self.register_buffer("elem_val", torch.arange(tok.n_int, dtype=torch.float32) + tok.profile.int_min,
-                                 persistent=False)
-        self.copy = ElemCopy(d, cfg.rank_pointer) if cfg.elem_copy else None
-        self.set = ElemSet(d, cfg.elem_set) if cfg.elem_set else None
-        self.fold = ElemFold(d, cfg.elem_fold) if cfg.elem_fold else None
+        self.alu = ALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear, 4 * READOUT)   # 3 operands + list sum
+        self.rank_proj = nn.Linear(E, d)                                       # rank one-hot -> s0's element tokens
+        nn.init.zeros_(self.rank_proj.weight)
+        nn.init.zeros_(self.rank_proj.bias)
+        self.register_buffer("elem_val", torch.arange(tok.n_int, dtype=torch.float32) + tok.profile.int_min,
+                             persistent=False)
+        self.copy = ElemCopy(d)
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
-        self.decoder = Decoder(tok, d, cfg.dec_hidden, cfg.elem_tokens, cfg.value_probe,
-                               tuple(cfg.residues), cfg.residue_loss)
+        self.decoder = Decoder(tok, d, cfg.dec_hidden, tuple(cfg.residues), cfg.residue_loss)
 
     # ---- E, T, D --------------------------------------------------------------------------------
-    def encode_rows(self, rows: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Value-slot feature rows (..., F) -> slot latents (..., C) and element latents (..., L, C) or
-        None; each row on its own."""
-        return self.enc(self.embed(rows)), (self.elem_embed(rows) if self.E else None)
+    def encode_rows(self, rows: Tensor) -> tuple[Tensor, Tensor]:
+        """Value-slot feature rows (..., F) -> slot latents (..., C) and element latents (..., L, C);
+        each row on its own."""
+        return self.enc(self.embed(rows)), self.elem_embed(rows)
 
     def encode(self, feats: Tensor, status: Tensor) -> Tensor:
-        """feats (B, S, F), status (B,) -> Z (B, T, C): T = S slot latents, then (S-1) x L element
-        latents when cfg.elem_tokens."""
+        """feats (B, S, F), status (B,) -> Z (B, T, C): T = S slot latents, then (S-1) x L element latents."""
         x, e = self.encode_rows(feats[:, 1:])                                  # (B, S-1, C), (B, S-1, L, C)
         return self._join(torch.cat([self.status_norm(self.status_emb(status))[:, None], x], dim=1), e)
 
-    def _join(self, zs: Tensor, ze: Tensor | None) -> Tensor:
-        return zs if ze is None else torch.cat([zs, ze.flatten(1, 2)], dim=1)
+    def _join(self, zs: Tensor, ze: Tensor) -> Tensor:
+        return torch.cat([zs, ze.flatten(1, 2)], dim=1)
 
     def level_vec(self, level: Tensor) -> Tensor:
         """level (B,) int64 index, or float alpha in [0, 1] (interpolated) -> (B, C)."""
@@ -507,35 +103,22 @@ class LatentMachine(nn.Module):
         return self.level_emb(level)
 
     def _step(self, z: Tensor, cond: Tensor, route: Tensor, lit: tuple | None) -> Tensor:
-        """z (B, T, C), cond (B, C), route (B, D, n_src), lit (slot (B, C), elems (B, L, C) | None) or None."""
+        """z (B, T, C), cond (B, C), route (B, D, n_src), lit (slot (B, C), elems (B, L, C)) or None."""
         zs, ze = self.decoder.split(z)
         B, S, C = zs.shape
         nc, E = self.tok.n_consts, self.E
         cond = self.cond_norm(cond)
         x = zs + self.slot
-        m0 = self.elem_mask(ze[:, nc]) if self.set is not None or self.fold is not None else None   # (B, E)
-        r_sum = rank = None
-        if E:
-            xe = ze[:, nc:nc + 2] + self.elem_slot                             # (B, 2, E, C)
-            if self.cfg.list_readout:
-                r_sum, rank = self.list_readout(ze[:, nc])                     # (B, R), (B, E, E)
-                xe = torch.cat([xe[:, :1] + self.rank_proj(rank)[:, None], xe[:, 1:]], dim=1)
-            if self.set is not None:
-                d_top, d_el = self.set(ze[:, nc], m0, cond)
-                x = torch.cat([x[:, :1 + nc], x[:, 1 + nc:2 + nc] + d_top[:, None], x[:, 2 + nc:]], dim=1)
-                xe = torch.cat([xe[:, :1] + d_el[:, None], xe[:, 1:]], dim=1)
-            x = torch.cat([x, xe.flatten(1, 2)], dim=1)                        # (B, S + 2E, C)
+        xe = ze[:, nc:nc + 2] + self.elem_slot                                 # (B, 2, E, C)
+        r_sum, rank = self.list_readout(ze[:, nc])                             # (B, R), (B, E, E)
+        xe = torch.cat([xe[:, :1] + self.rank_proj(rank)[:, None], xe[:, 1:]], dim=1)
+        x = torch.cat([x, xe.flatten(1, 2)], dim=1)                            # (B, S + 2E, C)
         y = self.trans(x, cond=cond)
         top, status = y[:, 1 + nc:2 + nc], y[:, :1]                            # (B, 1, C) each
-        if self.fold is not None:
-            top = top + self.fold(ze[:, nc], m0, cond)[:, None]
-        if self.alu is not None:
-            a = torch.cat([top[:, 0], status[:, 0], zs[:, 1 + nc:4 + nc].flatten(1), cond], dim=-1)  # (B, 6C)
-            r = self.readout(zs[:, 1 + nc:4 + nc]).flatten(1) if self.cfg.alu_readout else None   # (B, 3R)
-            if r_sum is not None:
-                r = r_sum if r is None else torch.cat([r, r_sum], -1)
-            t, st = self.alu(a, top[:, 0], status[:, 0], r)
-            top, status = t[:, None], st[:, None]
+        a = torch.cat([top[:, 0], status[:, 0], zs[:, 1 + nc:4 + nc].flatten(1), cond], dim=-1)  # (B, 6C)
+        r = torch.cat([self.readout(zs[:, 1 + nc:4 + nc]).flatten(1), r_sum], -1)               # (B, 4R)
+        t, st = self.alu(a, top[:, 0], status[:, 0], r)
+        top, status = t[:, None], st[:, None]
         empty_s, empty_e = self.encode_rows(self.empty_feats)
         lit_s, lit_e = lit if lit is not None else (None, None)
         src = torch.cat([top, zs[:, 1 + nc:], zs[:, 1:1 + nc], empty_s.expand(B, 1, C),
@@ -543,11 +126,7 @@ class LatentMachine(nn.Module):
                         dim=1)                                                 # (B, n_src, C)
         route = route.to(src.dtype)
         new_s = torch.cat([status, zs[:, 1:1 + nc], route @ src], dim=1)       # (B, S, C)
-        if not E:
-            return new_s
-        y_el = y[:, S:S + E]                                                   # (B, E, C) new top's elements
-        if self.copy is not None:
-            y_el = self.copy(y_el, y[:, S:S + 2 * E], ze[:, nc:nc + 2].flatten(1, 2), rank)
+        y_el = self.copy(y[:, S:S + E], y[:, S:S + 2 * E], ze[:, nc:nc + 2].flatten(1, 2), rank)   # (B, E, C)
         esrc = torch.cat([y_el[:, None], ze[:, nc:], ze[:, :nc], empty_e.expand(B, 1, E, C),
                           lit_e[:, None] if lit_e is not None else torch.zeros(B, 1, E, C, dtype=ze.dtype, device=ze.device)],
                          dim=1)                                                # (B, n_src, E, C)
@@ -557,12 +136,7 @@ class LatentMachine(nn.Module):
     def elem_probs(self, e: Tensor) -> Tensor:
         """Element latents (..., E, C) -> the decoder's element distributions (..., E, Ve), float32, no gradient."""
         with torch.no_grad():
-            return torch.softmax(self.decoder.elems(None, e).float(), -1)
-
-    def elem_mask(self, e: Tensor) -> Tensor:
-        """Element latents (..., E, C) -> (..., E): 1 - the decoder's probability that each is padding
-        (no gradient)."""
-        return (1 - self.elem_probs(e)[..., self.tok.E_PAD]).to(e.dtype)
+            return torch.softmax(self.decoder.elems(e).float(), -1)
 
     def readout(self, z: Tensor) -> Tensor:
         """Value-slot latents (..., C) -> (..., READOUT) number features of what they hold, as the decoder
@@ -578,8 +152,8 @@ class LatentMachine(nn.Module):
         them (no gradient): (B, READOUT) the number features of the SUM of their expected int values plus the
         mass on elements that are no int (chars, abstract values), and (B, E, E) each element's rank among
         them as a one-hot (ties by position; zero rows for padding). A DeepSets pool whose element map is
-        the number line: what `sum` and `sort` need and attention only approximates (ElemSet, ElemFold
-        learn these and did not)."""
+        the number line: what `sum` and `sort` need and attention only approximates (a learned set pool and
+        a learned fold were measured and did not learn them: experiments/results/removed.md)."""
         p = self.elem_probs(e)                                                 # (B, E, Ve)
         p_int = p[..., self.tok.E_INT0:self.tok.E_INT0 + self.tok.n_int]       # (B, E, n_int)
         v = p_int @ self.elem_val                                              # (B, E) expected values
@@ -613,101 +187,3 @@ class LatentMachine(nn.Module):
 
     def decode(self, z: Tensor) -> dict[str, Tensor]:
         return self.decoder(z)
-
-
-def predict_feats(logits: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-    """Arg-max decode: (feats (B, S, F) with slot 0 zero, status (B,))."""
-    cols = [logits[k].argmax(-1) for k in ("kind", "int", "sign", "par", "bool", "len")]
-    body = torch.cat([torch.stack(cols, -1), logits["elem"].argmax(-1)], dim=-1)   # (B, S-1, F)
-    feats = torch.cat([torch.zeros_like(body[:, :1]), body], dim=1)
-    return feats, logits["status"].argmax(-1)
-
-
-def rank_onehot(v: Tensor, on: Tensor) -> Tensor:
-    """Values v (B, E) of the elements that are `on` (B, E) bool -> (B, E, E): row i one-hot at element i's rank
-    among the on elements (values rounded; ties by position), zero rows for the others."""
-    E = v.shape[1]
-    vr, idx = v.round(), torch.arange(E, device=v.device)
-    before = idx[None, :] < idx[:, None]                                       # (i, j): j comes before i
-    lower = (vr[:, None, :] < vr[:, :, None]) | ((vr[:, None, :] == vr[:, :, None]) & before)   # (B, i, j)
-    rank = (lower & on[:, None, :]).sum(-1).clamp(max=E - 1)                   # (B, E)
-    return F.one_hot(rank, E).to(v.dtype) * on[..., None]
-
-
-def _ce(logits: Tensor, target: Tensor) -> Tensor:
-    return F.cross_entropy(logits.float().flatten(0, -2), target.flatten(), reduction="none").view(target.shape)
-
-
-def state_loss(dec: Decoder, z: Tensor, feats: Tensor, status: Tensor,
-               slot_mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
-    """Cross-entropy of D(z) against target states, per sample (B,), and exact match (B,) bool.
-
-    Error states count only their status. `slot_mask` (B, S-1) bool limits which value slots count
-    (e.g. only the top n stack slots, for "top" matching); default all. Value heads run only on the
-    rows whose target holds a value of their kind (the decoder is the costly part of training)."""
-    B = z.shape[0]
-    f = feats[:, 1:]                                                           # (B, S-1, F)
-    live = (status == 0)[:, None].expand(f.shape[:2])                          # (B, S-1)
-    if slot_mask is not None:
-        live = live & slot_mask
-    zs, ze = dec.split(z)
-    h = dec.trunk(zs[:, 1:])                                                   # (B, S-1, H)
-    st_logits = dec.status(zs[:, 0])
-    kind = f[..., F_KIND]
-    kind_logits = dec.run("kind", h)
-    loss = _ce(st_logits, status) + (live * _ce(kind_logits, kind)).sum(1)
-    good = (kind_logits.argmax(-1) == kind) | ~live                            # (B, S-1)
-    row_b = torch.arange(B, device=z.device)[:, None].expand(f.shape[:2])
-    for kinds, fn in (((INT,), _int_rows), ((BOOL,), _bool_rows), ((STR, LIST), _seq_rows)):
-        sel = live & ((kind == kinds[0]) if len(kinds) == 1 else (kind == kinds[0]) | (kind == kinds[1]))
-        if not bool(sel.any()):
-            continue
-        rl, rok = fn(dec, h[sel], f[sel], None if ze is None else ze[sel])     # (R,), (R,) bool
-        loss = loss.index_add(0, row_b[sel], rl)
-        good = good.clone()
-        good[sel] = good[sel] & rok
-    if dec.probe is not None:
-        loss = loss + dec.probe_w * _probe_loss(dec, zs[:, 1:], ze, f, live & (kind == INT), live & (kind == LIST))
-    exact = (st_logits.argmax(-1) == status) & ((status != 0) | good.all(1))
-    return loss, exact.detach()
-
-
-def _probe_loss(dec: Decoder, zs: Tensor, ze: Tensor | None, f: Tensor, ints: Tensor, lists: Tensor) -> Tensor:
-    """(B,) squared error of linear read-outs of int values / 8 from slot latents (and element latents)."""
-    iv = f[..., F_INT]
-    known = ints & (iv < dec.n_int)                                            # (B, S-1)
-    err = (dec.probe(zs).squeeze(-1) - (iv + dec.int_min).float() / 8).pow(2)
-    loss = (err * known).sum(1)
-    if ze is not None and dec.elem_probe is not None:
-        e = f[..., F_ELEM:]                                                    # (B, S-1, L)
-        ek = lists[..., None] & (e >= dec.e_int0) & (e < dec.e_int0 + dec.n_int)
-        eerr = (dec.elem_probe(ze).squeeze(-1) - (e - dec.e_int0 + dec.int_min).float() / 8).pow(2)
-        loss = loss + (eerr * ek).sum((1, 2))
-    return loss
-
-
-def _int_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor | None) -> tuple[Tensor, Tensor]:
-    res = dec.residue_logits(h)                                                # each head once per row
-    li, ls, lp = dec.int_logits(h, res), dec.run("sign", h), dec.run("par", h)
-    loss = _ce(li, f[:, F_INT]) + 0.25 * (_ce(ls, f[:, F_SIGN]) + _ce(lp, f[:, F_PAR]))
-    if res:
-        loss = loss + dec.res_w * dec.residue_loss(res, f[:, F_INT])
-    ok = li.argmax(-1) == f[:, F_INT]
-    unk = f[:, F_INT] >= li.shape[-1] - 2                                      # value unknown (abstract)
-    ok = ok & (~unk | ((ls.argmax(-1) == f[:, F_SIGN]) & (lp.argmax(-1) == f[:, F_PAR])))
-    return loss, ok
-
-
-def _bool_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor | None) -> tuple[Tensor, Tensor]:
-    lb = dec.run("bool", h)
-    return _ce(lb, f[:, F_BOOL]), lb.argmax(-1) == f[:, F_BOOL]
-
-
-def _seq_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor | None) -> tuple[Tensor, Tensor]:
-    ll, le = dec.run("len", h), dec.elems(h, e)                                # (R, V), (R, L, Ve)
-    e = f[:, F_ELEM:]
-    loss = _ce(ll, f[:, F_LEN]) + _ce(le, e).sum(-1)
-    L = e.shape[-1]
-    within = torch.arange(L, device=f.device) < f[:, F_LEN, None].clamp(max=L)
-    ok = (ll.argmax(-1) == f[:, F_LEN]) & ((le.argmax(-1) == e) | ~within).all(-1)
-    return loss, ok

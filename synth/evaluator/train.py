@@ -1,6 +1,6 @@
 """Training the latent state machine with the core loop (synth.core.train.fit).
 
-    cfg = compose("train_evaluator", ["model=tiny", "train.steps=30"], TrainEvaluatorConfig)
+    cfg = compose("train_evaluator", ["evaluator=tiny", "train.steps=30"], TrainEvaluatorConfig)
     result = train(cfg, data_dir=None)        # writes cfg.train.out_dir/{checkpoint.pt, metrics.csv}
 
 Each batch is B rollouts of K items (synth.data.dataset), drawn from `random.Random` seeded by
@@ -65,7 +65,9 @@ class TrainEvaluatorConfig:
     trainable: list = field(default_factory=list)   # parameter-name prefixes that train, e.g. [alu.]: the rest
                                    #   is frozen (a drill of one part that cannot disturb the others); [] = all
     model: EvaluatorConfig = field(default_factory=EvaluatorConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(   # as conf/train_evaluator.yaml
+        steps=2600, lr=0.0015, min_lr_ratio=0.05, ckpt_every=100, eval_every=100, device="cpu",
+        out_dir="runs/evaluator"))
     data: DataConfig = field(default_factory=DataConfig)
     loss: LossConfig = field(default_factory=LossConfig)
 

@@ -82,8 +82,8 @@ def load_field(path: str | Path | None = None, evaluator: str | Path | Latent | 
     """Load a field checkpoint (default: the shipped synth/pretrained/field_small.pt) and its evaluator
     (default: the checkpoint's, looked up beside the field file first). A field refuses an evaluator with
     other weights than it was trained on unless strict_evaluator=False."""
-    from ..config import from_dict
     from ..errors import UserError
+    from .model import config_from_meta
     from .train import KIND
 
     path = Path(path) if path is not None else DEFAULT_FIELD
@@ -98,7 +98,7 @@ def load_field(path: str | Path | None = None, evaluator: str | Path | Latent | 
     if strict_evaluator and want and want != lat.fingerprint:
         raise UserError(f"{path}: trained on evaluator {want}, got {lat.fingerprint} ({lat.path}); "
                         "pass the matching evaluator")
-    fm = FieldModel(from_dict(FieldConfig, dict(meta["model"])), lat.transition_copy(), lat.n_slots)
+    fm = FieldModel(config_from_meta(meta["model"], str(path)), lat.transition_copy(), lat.n_slots)
     missing, unexpected = fm.load_state_dict(state["model"], strict=False)   # missing: the evaluator's parts
     trained = trained_state(dict.fromkeys(fm.state_dict()), fm.cfg)
     if unexpected or any(k in trained for k in missing):

@@ -15,7 +15,7 @@ tokens only; element tokens, when the evaluator has them, move by its routing al
 started (`warm_start`, default) the copy holds the evaluator's weights, so at t = 0 P is exactly the
 evaluator's one-step prediction; whatever architecture the evaluator has (ALU, element tokens) comes along.
 The copy's encoder and decoder are frozen (it only uses them to embed pushed literals and EMPTY), and so is
-its ALU unless `tune_alu`; a shipped field stores only what training changes (`trained_state`).
+its ALU; a shipped field stores only what training changes (`trained_state`).
 
 What P means, by `cfg.path` / `cfg.target` (all are flow matching on a path from E(x) to E(op(x))):
   linear, x1        P = x1_hat, the end point; v = (x1_hat - z) / max(1 - t, t_eps): the straight path's
@@ -63,10 +63,9 @@ class FieldConfig:
     schedule: str = "cosine"      # vp only: "cosine" or "linear" (core SCHEDULES)
     vp_eps: float = 0.02          # vp only: diffusion time clamped to [eps, 1 - eps] (alpha(0) stays > 0)
     warm_start: bool = True       # start from the evaluator's transition weights (else a fresh init)
-    tune_alu: bool = False        # also fine-tune the evaluator's ALU, if it has one (a bigger checkpoint)
     metric_hidden: int = 256
     metric_dim: int = 64
-    metric_decoded: float = 0.0   # > 0: the metric also compares the decoder's distributions per slot, with a
+    metric_decoded: float = 1.0   # > 0: the metric also compares the decoder's distributions per slot, with a
                                   #   learned weight starting here (0 = off: the learned features only)
 
     def __post_init__(self) -> None:
@@ -83,9 +82,19 @@ class FieldConfig:
             raise ValueError(f"t_eps must be in (0, 1), got {self.t_eps}")
 
 
+REMOVED = {"tune_alu": False}     # measured and removed options (synth.core.removed)
+
+
+def config_from_meta(d: dict, where: str = "checkpoint") -> FieldConfig:
+    """FieldConfig from a checkpoint's stored dict (removed options: synth.core.removed)."""
+    from ..config import from_dict
+    from ..core.removed import drop_removed
+    return from_dict(FieldConfig, drop_removed(d, REMOVED, where))
+
+
 def frozen_parts(cfg: FieldConfig) -> tuple[str, ...]:
     """Top-level parts of the transition copy that are not trained (their weights stay the evaluator's)."""
-    return FROZEN + (() if cfg.tune_alu else ("alu",))
+    return FROZEN + ("alu",)
 
 
 def trained_state(state: dict, cfg: FieldConfig) -> dict:

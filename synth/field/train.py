@@ -1,6 +1,6 @@
 """Training the field (and its state metric) on a frozen evaluator's latent space with the core loop.
 
-    cfg = compose("train_field", ["model=tiny", "train.steps=50"], TrainFieldConfig)
+    cfg = compose("train_field", ["field=tiny", "train.steps=50"], TrainFieldConfig)
     result = train(cfg, evaluator="synth/pretrained/evaluator_small.pt", data_dir=None)
     # writes cfg.train.out_dir/{checkpoint.pt, metrics.csv}; load it with synth.field.load_field
 
@@ -59,7 +59,9 @@ class FieldLossConfig:
 class TrainFieldConfig:
     profile: str = "small"
     model: FieldConfig = field(default_factory=FieldConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(   # the shipped preset (conf/field/small.yaml)
+        steps=1500, lr=0.0005, warmup=50, min_lr_ratio=0.05, batch_size=128, log_every=25, ckpt_every=100,
+        eval_every=250, out_dir="runs/field"))
     data: FieldDataConfig = field(default_factory=FieldDataConfig)
     loss: FieldLossConfig = field(default_factory=FieldLossConfig)
     eval_steps: int = 4            # Euler steps per op in the validation metrics
@@ -212,11 +214,10 @@ def export(checkpoint: str | Path, out: str | Path, half: bool = True) -> Path:
     """Slim copy of a training checkpoint: the weights training changed (float16 with `half`; the frozen
     rest is the evaluator's, filled in by load_field) + meta (the evaluator named by file name, so the pair
     can ship side by side). Returns the path written."""
-    from ..config import from_dict
     from ..core.train import load_checkpoint, save_atomic
-    from .model import trained_state
+    from .model import config_from_meta, trained_state
     state = load_checkpoint(checkpoint)
-    weights = trained_state(state["model"], from_dict(FieldConfig, dict(state["meta"]["model"])))
+    weights = trained_state(state["model"], config_from_meta(state["meta"]["model"], str(checkpoint)))
     if half:
         weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
     meta = dict(state["meta"])

@@ -1,6 +1,6 @@
 """Held-out runs for a latent-state-machine evaluator, and its per-op exact match, two ways.
 
-    model = load_evaluator("synth/pretrained/evaluator_small.pt")     # a LatentMachine, eval mode
+    model = load_evaluator("synth/pretrained/evaluator_small.pt").model   # synth.evaluator; a LatentMachine
     runs = load_runs("datasets/heldout/small_runs.jsonl", model.profile, limit=2000)
     acc = per_op_programs(model, runs)          # {"add": (hits, n), ..., "ALL": (hits, records)}
     steps = runs.steps(model.tok)               # every executed item as one transition
@@ -27,26 +27,6 @@ from ..errors import UserError
 from ..evaluator.model import LatentMachine, predict_feats
 
 PUSH = "push"
-
-
-def load_evaluator(path: str | Path) -> LatentMachine:
-    """A LatentMachine from a checkpoint of `synth train-evaluator` (training or exported)."""
-    from ..config import from_dict
-    from ..core.train import load_checkpoint
-    from ..evaluator.model import EvaluatorConfig
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"checkpoint {path} does not exist")
-    state = load_checkpoint(path)
-    meta = state.get("meta", {})
-    if "model" not in meta or "model" not in state:
-        raise UserError(f"{path}: not an evaluator checkpoint (no model config in its meta)")
-    model = LatentMachine(from_dict(EvaluatorConfig, meta["model"]), meta.get("profile", "small"))
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as e:
-        raise UserError(f"{path}: weights do not fit the current evaluator code ({str(e).splitlines()[1].strip()[:200]})") from None
-    return model.eval()
 
 
 # ---- records -------------------------------------------------------------------------------------
@@ -82,20 +62,16 @@ def _spaced(n: int, limit: int) -> list[int]:
 
 
 def load_runs(path: str | Path, profile, limit: int = 0) -> Runs:
-    """SPEC §7 records of `profile` (records that do not parse are skipped, as eval-evaluator does)."""
+    """SPEC §7 records of `profile` from a .jsonl(.gz) file or a generate-data directory (synth.data.records;
+    records that do not parse are skipped, as eval-evaluator does)."""
     from dsl import DslSyntaxError, parse, run
     from dsl.values import from_json
 
-    from ..io import read_jsonl
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"runs file {path} does not exist")
+    from ..data.records import load_records
     out = Runs([], [], [], [])
-    for line_no, rec in read_jsonl(path):
-        if isinstance(rec, Exception) or not isinstance(rec, dict) or "program" not in rec:
-            raise UserError(f"{path}:{line_no}: not a SPEC §7 run record")
+    for n, rec in enumerate(load_records(path), 1):                 # the one held-out reader
         if rec.get("profile", "small") != profile.name:
-            raise UserError(f"{path}:{line_no}: profile {rec.get('profile')!r}, the model's is {profile.name!r}")
+            raise UserError(f"{path}: record {n}: profile {rec.get('profile')!r}, the model's is {profile.name!r}")
         try:
             code = parse(rec["program"], profile).code
         except DslSyntaxError:

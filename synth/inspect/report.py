@@ -1,6 +1,6 @@
 """The two reports behind `synth inspect attention|ablate`: CSV tables, PNG plots, a short summary.
 
-    model = load_evaluator(ckpt)
+    model = load_evaluator(ckpt).model      # synth.evaluator
     runs = load_runs("datasets/heldout/small_runs.jsonl", model.profile)
     s = attention_report(model, runs.steps(model.tok, limit=512), "out/")    # attention_heads.csv,
                                                                             # support_by_length.csv, 4 PNGs

@@ -16,6 +16,7 @@ its program and constants; `candidates` counts the programs the method ran on th
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -58,6 +59,16 @@ def verify(task: Task, program, constants: Sequence = (), profile: str | Profile
         return False
     consts = tuple(constants)
     return all(matches(run(program, ex.input, consts, p), ex.output, task.match) for ex in task.examples)
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def get_clock(name: str):
+    """The clock a search counts its time limit on: "wall" time or this process's "cpu" time."""
+    if name not in CLOCKS:
+        raise ValueError(f"unknown clock {name!r}; choose one of {', '.join(CLOCKS)}")
+    return CLOCKS[name]
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,4 @@ def unsolved(task: Task, seconds: float, method: str, candidates: int) -> Search
     return SearchResult(task.name, False, None, list(task.constants), seconds, method, candidates)
 
 
-def program_text(code: Sequence) -> str:
-    """Canonical text of a code tuple (op names as str, literals as 1-tuples)."""
-    return Program.from_code(code).text
+from dsl.machine import code_text as program_text  # noqa: E402,F401  (one code-to-text helper: dsl.machine)

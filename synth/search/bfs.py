@@ -1,7 +1,7 @@
 """Breadth-first search by program length: the loop shared by `enumerate` (the baseline) and `hybrid`.
 
     from synth.search.bfs import BFS
-    bfs = BFS(task, profile, cfg, time_limit, method="enumerate")   # cfg: an EnumerateConfig (or HybridConfig)
+    bfs = BFS(task, profile, cfg, time_limit, method="enumerate")   # cfg: an EnumerateConfig
     res = bfs.run()                                                  # SearchResult
 
 How it searches. A search *state* is the tuple of every example's current stack (and nothing else). Level L
@@ -28,8 +28,7 @@ A hook may read and add to `cand` (candidates so far) and change `items`, `steps
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dsl.machine import apply
 from dsl.ops import CONST_INDEX, OPS, Fail, out_types
@@ -37,21 +36,27 @@ from dsl.profiles import Profile, get_profile
 from dsl.tasks import Task
 from dsl.values import literal_text
 
-from .base import SearchResult, unsolved, verify
+from .base import SearchResult, get_clock, unsolved, verify
 from .fastops import push_step, state_step
 
 TYPE = {int: "int", bool: "bool", str: "str", tuple: "list"}
-CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 TAIL_OPS = ("add", "sub", "mul")
 
 
 @dataclass(frozen=True)
 class Item:
-    text: str            # program text of the item ("c1" for a free constant is fixed at the end)
-    code: object         # machine code: op name, or (value,) for a push
-    op: str | None       # op name, None for a push
-    type: str | None     # pushed value's type
-    free: bool = False   # a free-constant push (value bound to the next c slot)
+    """One item a search may put in a program: the BFS's (here) and the relaxed search space's (space.py)."""
+    text: str                # program text ("c1" for a free constant: its slot; the BFS fixes it at the end)
+    kind: str                # "op" | "given" | "free" | "lit" | "skip"
+    op: str | None = None    # op name; for a given or free constant in the relaxed space its op cK; None: a push
+    value: object = None     # the pushed value (BFS: given, lit, free; space: lit); space: the free constant's index
+    type: str | None = None  # pushed value's type
+    code: object = field(init=False, compare=False)   # machine code: the op name, or (value,) for a push
+    free: bool = field(init=False, compare=False)     # a free-constant push (bound to the next c slot)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", self.op if self.op is not None else (self.value,))
+        object.__setattr__(self, "free", self.kind == "free")
 
 
 def sig_of(state) -> tuple | None:
@@ -163,22 +168,22 @@ def graph_reach(goal: Goal, match: str, p: Profile, push_types, horizon: int):
 def make_items(task: Task, p: Profile, cfg, nfree: int) -> list[Item]:
     """Ops, given constants, literals (cfg.literals), then free-constant values (cfg.free_min..free_max)."""
     ops = [o for o in p.ops if o not in CONST_INDEX]
-    items = [Item(o, o, o, None) for o in ops]
+    items = [Item(o, "op", o) for o in ops]
     given = list(task.constants)
-    items += [Item(f"c{k}", (v,), None, TYPE[type(v)]) for k, v in enumerate(given)]
+    items += [Item(f"c{k}", "given", None, v, TYPE[type(v)]) for k, v in enumerate(given)]
     givenset = {(type(v), v) for v in given}
     lits = []
     for v in cfg.literals:
         if type(v) is int and p.int_min <= v <= p.int_max and (int, v) not in givenset and v not in lits:
             lits.append(v)
-    items += [Item(literal_text(v), (v,), None, "int") for v in lits]
+    items += [Item(literal_text(v), "lit", None, v, "int") for v in lits]
     free = []
     if nfree:
         pool = set(range(max(cfg.free_min, p.int_min), min(cfg.free_max, p.int_max) + 1))
         for ex in task.examples:
             pool.update(v for v in ex.output + ex.input if type(v) is int)
         free = sorted(pool - set(lits) - {v for t, v in givenset if t is int}, key=lambda v: (abs(v), v < 0))
-    items += [Item("", (v,), None, "int", free=True) for v in free]
+    items += [Item("", "free", None, v, "int") for v in free]
     return items
 
 
@@ -231,13 +236,10 @@ def generic(state, items, bound, nfree, p):
 class BFS:
     """One search of one task: items, goal, pruning and the level loop (`run`); hooks in the module doc."""
 
-    def __init__(self, task: Task, profile: str | Profile | None, cfg, time_limit: float, method: str,
-                 prune_backend: str = "graph"):
-        if cfg.clock not in CLOCKS:
-            raise ValueError(f"unknown clock {cfg.clock!r}; choose one of {', '.join(CLOCKS)}")
+    def __init__(self, task: Task, profile: str | Profile | None, cfg, time_limit: float, method: str):
         self.task, self.cfg, self.method = task, cfg, method
         self.p = p = get_profile(profile if profile is not None else task.profile)
-        self.clock = CLOCKS[cfg.clock]
+        self.clock = get_clock(cfg.clock)
         self.t0 = self.clock()
         self.deadline = self.t0 + time_limit
         n_const = sum(1 for o in p.ops if o in CONST_INDEX)
@@ -249,8 +251,7 @@ class BFS:
         push_types = sorted({it.type for it in items if it.op is None})
         self.reach = None
         if cfg.prune:
-            reach = None if prune_backend != "graph" else graph_reach(goal, task.match, p, push_types,
-                                                                      cfg.prune_horizon)
+            reach = graph_reach(goal, task.match, p, push_types, cfg.prune_horizon)
             self.reach = reach or Reach(goal, [it.op for it in items if it.op], push_types, p, cfg.prune_horizon)
         self.steps = [state_step(it.op, p) if it.op else push_step(it.code[0]) for it in items]
         self.fixed = [i for i, it in enumerate(items) if not it.free]

@@ -271,6 +271,4 @@ class Meet:
         return out
 
 
-def code_text(code) -> str:
-    from dsl.values import literal_text
-    return " ".join(literal_text(c[0]) if isinstance(c, tuple) else c for c in code)
+from dsl.machine import code_text  # noqa: E402,F401

@@ -14,7 +14,8 @@ No neural part by default: in our measurements (experiments/bench_search.py, exp
 the gradient phase of the hybrid (`hybrid`: the BFS ordered by the relaxed distributions) nor the gradient
 search on its own (`gradient`) solved a task that this configuration missed at the same time limit, and the
 time they took made it miss some. `default.prior=gradient` turns the neural prior on (`default.gradient.*`
-sets its phase). Settings: the `default:` section of search.yaml (any key of the hybrid's).
+sets its phase). Settings: `DefaultConfig` below (the `default:` section of search.yaml equals it; any key of
+the hybrid's may be set there; its BFS takes the `enumerate:` section, e.g. `enumerate.clock=cpu`).
 """
 from __future__ import annotations
 
@@ -26,12 +27,10 @@ from .hybrid import HybridConfig, HybridSearch
 
 @dataclass
 class DefaultConfig(HybridConfig):
-    meet: bool = True
+    """The hybrid's settings, but these: no neural prior (and, if it is turned on, a longer gradient phase)."""
     prior: str = "none"
-    prior_frontier: int = 3000
     prior_frac: float = 0.25
     prior_max: float = 3.0
-    extra_free: int = 16
 
 
 ALIASES.pop("default", None)          # `default` was an alias of `enumerate` until this module registered

@@ -23,8 +23,8 @@ is finished without a shorter solution (or at the time limit).
 Abstract pruning (`prune: true`). An item is skipped when the types it leaves cannot reach the output's types
 within the remaining length, when that is below `prune_horizon` (further out nearly everything is reachable,
 and the exact answer costs seconds on `deepcoder`): with `dsl.graph`'s reachability table at the type level
-(constants and literals enter it as abstract constants), or with a local type-level search (`prune_backend:
-local`, or when dsl.graph is missing). With `prune: false` only type-correct items are run.
+(constants and literals enter it as abstract constants), or, where dsl.graph has no table for the goal, with a
+local type-level search (synth/search/space.py `Reach`). With `prune: false` only type-correct items are run.
 
 `candidates` counts the programs run on the examples (type-ill programs are never run and not counted).
 """
@@ -47,7 +47,6 @@ class EnumerateConfig:
     free_min: int = -64                  # values a free constant may take (clipped to the profile) ...
     free_max: int = 64                   # ... plus the ints found in the task's examples
     prune: bool = True                   # type-level reachability pruning
-    prune_backend: str = "graph"         # "graph": dsl.graph's exact type-level reachability; "local": below
     prune_horizon: int = 3               # look-ahead of the pruning (steps); beyond it, assume reachable
     max_states: int = 2_000_000          # states remembered; past it, no new states are stored (bounded memory)
     check_every: int = 32                # expansions between clock checks
@@ -59,9 +58,7 @@ def enumerate_search(task: Task, time_limit: float, profile: str | Profile | Non
                      config: EnumerateConfig | None = None) -> SearchResult:
     """Shortest program (fewest items) that solves `task`, within `time_limit` seconds (see module doc)."""
     cfg = config or EnumerateConfig()
-    if cfg.prune_backend not in ("graph", "local"):
-        raise ValueError(f"unknown prune_backend {cfg.prune_backend!r}; choose one of graph, local")
-    return BFS(task, profile, cfg, time_limit, "enumerate", cfg.prune_backend).run()
+    return BFS(task, profile, cfg, time_limit, "enumerate").run()
 
 
 register_method("enumerate", config=EnumerateConfig)(enumerate_search)

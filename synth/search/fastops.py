@@ -10,7 +10,7 @@ The caller guarantees what the types allow (the stack is deep enough and the arg
 signature: the enumerator checks that once per *type signature* of a state, `dsl.ops.out_types`), so these
 functions skip type checks and check only values (overflow, div_zero, index). They never check `max_depth`
 either (also a type-level fact). Common ops are generated from the one-line bodies in `_BODY`; the rest wrap
-the op table's own `fn` (`generic_step`). tests/test_search_enum.py checks every op against the machine.
+the op table's own `fn` (`generic_step`). tests/synth/search/test_enumerate.py checks every op against the machine.
 """
 from __future__ import annotations
 

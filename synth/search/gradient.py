@@ -46,7 +46,7 @@ from dsl.profiles import Profile
 from dsl.tasks import Task
 
 from .base import SearchResult, register_method
-from .gradient_steps import CLOCKS, ROW_COST, _Search, get_clock  # noqa: F401  (re-exported)
+from .gradient_steps import ROW_COST, _Search  # noqa: F401  (re-exported)
 
 
 @dataclass

@@ -14,23 +14,15 @@ cost would pass the deadline is not started (that step is grounded only).
 from __future__ import annotations
 
 import hashlib
-import time
 
 import numpy as np
 
-from .base import SearchResult, unsolved, verify
+from .base import SearchResult, get_clock, unsolved, verify
 from .bidir import Meet
 from .gradient_decode import Adam, complete, decode, export_prior
 from .space import TaskSpace
 
-CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 ROW_COST = 0.04     # seconds per model row (forward + backward) assumed before the first latent step measures it
-
-
-def get_clock(name: str):
-    if name not in CLOCKS:
-        raise ValueError(f"unknown clock {name!r}; choose one of {', '.join(CLOCKS)}")
-    return CLOCKS[name]
 
 
 def _schedule(points, frac: float) -> float:

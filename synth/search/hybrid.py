@@ -42,25 +42,21 @@ from dsl.tasks import Task
 
 from .base import SearchResult, register_method, verify
 from .bfs import BFS, Item
+from .enumerate import EnumerateConfig
 from .bidir import Meet
 from .space import code_to_text, simplify_code
 from .fastops import push_step
 from .gradient import GradientConfig, GradientSearch, gradient_search
 
 
+PRIOR_GRADIENT = {"restarts": 6, "slots": 6, "cycle_steps": 24}   # the gradient phase's own settings: the
+                                     #   rest is the gradient section's defaults (GradientConfig)
+
+
 @dataclass
 class HybridConfig:
-    max_length: int = 8                  # as the baseline's `enumerate` section
-    free_constants: int = 0
-    literals: list = field(default_factory=lambda: [-1, 0, 1, 2, 3, 4, 5, 10])
-    free_min: int = -64
-    free_max: int = 64
-    prune: bool = True
-    prune_horizon: int = 3
-    max_states: int = 2_000_000
-    check_every: int = 32
-    solve_tail: bool = True              # the baseline's solving of a final `c add|sub|mul` (when it has it)
-    clock: str = "wall"                  # "wall" or "cpu" (this process's CPU time), for every phase
+    enumerate: EnumerateConfig = field(default_factory=EnumerateConfig)   # the baseline's BFS (items, pruning,
+                                         #   solve_tail, max_length); its `clock` counts for every phase
     meet: bool = True                    # meet in the middle with goals computed backward from the outputs
     meet_depth: int = 3                  # moves searched backward
     meet_level: int = 3                  # built when the BFS reaches this length (short tasks never pay)
@@ -73,15 +69,17 @@ class HybridConfig:
     prior_samples: int = 2000            # programs sampled from the final distributions
     prior_smooth: float = 0.5            # weight of the overall item frequencies in P_k
     extra_free: int = 16                 # free-constant values from the prior beyond the baseline's pool
-    gradient: GradientConfig = field(default_factory=lambda: GradientConfig(restarts=6, slots=6, cycle_steps=24))
+    gradient: GradientConfig = field(default_factory=lambda: GradientConfig(**PRIOR_GRADIENT))
 
     def __post_init__(self) -> None:
-        if isinstance(self.gradient, dict):          # a config section: its keys override the defaults above
-            from ..config import from_dict
-            base = dataclasses.asdict(GradientConfig(restarts=6, slots=6, cycle_steps=24))
-            self.gradient = from_dict(GradientConfig, {**base, **self.gradient})
-        self.gradient = dataclasses.replace(self.gradient, clock=self.clock, free_constants=self.free_constants,
-                                            literals=list(self.literals), meet=self.meet and self.gradient.meet)
+        from ..config import from_dict
+        if isinstance(self.enumerate, dict):         # a config section: its keys override EnumerateConfig's defaults
+            self.enumerate = from_dict(EnumerateConfig, self.enumerate)
+        if isinstance(self.gradient, dict):          # a config section: its keys override PRIOR_GRADIENT's
+            self.gradient = from_dict(GradientConfig, {**PRIOR_GRADIENT, **self.gradient})
+        e = self.enumerate
+        self.gradient = dataclasses.replace(self.gradient, clock=e.clock, free_constants=e.free_constants,
+                                            literals=list(e.literals), meet=self.meet and self.gradient.meet)
 
 
 class HybridSearch:
@@ -107,7 +105,7 @@ class Prior:
         probs = torch.softmax(torch.where(static, theta / tau, torch.tensor(-1e9)), -1).numpy()   # (R, L, V)
         R, L, V = probs.shape
         n = max(1, cfg.prior_samples // R)
-        counts = np.ones((cfg.max_length, V)) * 1e-3
+        counts = np.ones((cfg.enumerate.max_length, V)) * 1e-3
         for r in range(R):
             cum = probs[r].cumsum(-1)                                             # (L, V)
             u = rng.random((n, L))
@@ -116,7 +114,7 @@ class Prior:
             for row in picks:
                 k = 0
                 for i in row:
-                    if i != sp.SKIP and k < cfg.max_length:
+                    if i != sp.SKIP and k < cfg.enumerate.max_length:
                         counts[k, i] += 1
                         k += 1
         overall = counts.sum(0) / counts.sum()
@@ -126,7 +124,7 @@ class Prior:
         # map the enumerator's items onto the space's items
         by_text = {it.text: j for j, it in enumerate(sp.items) if it.kind in ("op", "given", "lit")}
         free_j = [j for j, it in enumerate(sp.items) if it.kind == "free"]
-        self.score = np.zeros((cfg.max_length, len(items)))
+        self.score = np.zeros((cfg.enumerate.max_length, len(items)))
         for i, it in enumerate(items):
             j = free_j[0] if it.free and free_j else by_text.get(it.text)
             self.score[:, i] = logp[:, j] if j is not None else math.log(1e-4)
@@ -140,7 +138,7 @@ class Prior:
 
 def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, executor=None) -> SearchResult:
     """BFS by length (the baseline's), ordered inside each length by the prior once it exists."""
-    bfs = BFS(task, p, cfg, time_limit, "hybrid")
+    bfs = BFS(task, p, cfg.enumerate, time_limit, "hybrid")
     clock, t0 = bfs.clock, bfs.t0
     prior: Prior | None = None
     scores: dict = {}           # prefix score of every frontier program, once the prior exists
@@ -166,7 +164,7 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
             meet_time += clock() - tm
         if meet is None and cfg.meet and length >= cfg.meet_level:
             tm = clock()
-            meet = Meet(task, p, cfg.literals, bfs.nfree, cfg.meet_depth,
+            meet = Meet(task, p, cfg.enumerate.literals, bfs.nfree, cfg.meet_depth,
                         deadline=tm + max(cfg.meet_min, cfg.meet_frac * (tm - t0)), clock=clock)
             meet_time = clock() - tm
             if not meet.ok:
@@ -225,7 +223,7 @@ def _add_free_values(items, steps, free_ids, prior: Prior, cfg: HybridConfig, nf
     extra = [v for v in prior.values if v not in have and v not in lits][:cfg.extra_free]
     if not extra:
         return items, steps, free_ids
-    items = items + [Item("", (v,), None, "int", free=True) for v in extra]
+    items = items + [Item("", "free", None, v, "int") for v in extra]
     steps = steps + [push_step(v) for v in extra]
     free_ids = free_ids + list(range(len(items) - len(extra), len(items)))
     col = prior.score[:, free_ids[0]] if free_ids else np.zeros(prior.score.shape[0])

@@ -18,7 +18,6 @@ program for every int of the profile (example 0 first, the rest only for the val
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -31,18 +30,9 @@ from dsl.tasks import Task
 from dsl.values import literal_text
 
 from .bfs import TYPE as _TYPE
-from .bfs import Goal, Reach, graph_reach, sig_of
+from .bfs import Goal, Item, Reach, graph_reach, sig_of
 from .fastops import push_step, state_step
 _SIGN = abstracter("sign")
-
-
-@dataclass(frozen=True)
-class Item:
-    text: str          # program text ("c1" for a free constant: its slot in the full constants list)
-    kind: str          # "op" | "given" | "free" | "lit" | "skip"
-    op: str | None     # op name for "op"/"given"/"free" (cK), None for "lit"/"skip"
-    value: object = None   # the literal's value ("lit"), the free constant's index j ("free")
-    type: str | None = None  # pushed type (given/free/lit)
 
 
 class TaskSpace:
@@ -424,5 +414,4 @@ def simplify_code(task: Task, code: list, consts: list, p: Profile, verify) -> t
     return (new, new_consts) if verify(task, new, new_consts, p) else (code, consts)
 
 
-def code_to_text(code) -> str:
-    return " ".join(literal_text(c[0]) if isinstance(c, tuple) else c for c in code)
+from dsl.machine import code_text as code_to_text  # noqa: E402,F401
