@@ -5,7 +5,7 @@ against the component's typed dataclass.
 
 Unknown keys or badly typed values raise UserError naming the key, so `synth ... foo=1` fails loudly: the
 type checks are OmegaConf's (the dataclass is merged as a structured config), the choices of string options
-(`clock`, `prune_backend`, ...) are listed once in CHOICES below.
+(`clock`, `executor`, ...) are listed once in CHOICES below.
 """
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ T = TypeVar("T")
 # String options that take one of a few values, by field name (checked in every composed config).
 CHOICES = {
     "clock": ("wall", "cpu"),
-    "prune_backend": ("graph", "local"),
-    "executor": ("evaluator", "field"),
+    "executor": ("evaluator", "field", "student"),
     "prior": ("gradient", "none"),
     "mix": ("embedding", "fields"),
     "solver": ("euler", "midpoint", "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams",
@@ -67,11 +66,13 @@ def structured(name: str, cfg: Any, schema: type, extra: dict | None = None) -> 
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
     try:
+        if OmegaConf.is_config(cfg):         # resolve `${...}` first: a typed node takes no interpolation string
+            cfg = OmegaConf.to_container(cfg, resolve=True)
         merged = OmegaConf.merge(OmegaConf.structured(schema), cfg, OmegaConf.create(extra or {}))
         OmegaConf.to_container(merged, resolve=True, throw_on_missing=True)
     except OmegaConfBaseException as e:
         if not getattr(e, "full_key", None):       # some merge errors do not say which key: find it
-            e.full_key = _failing_key(OmegaConf.structured(schema), OmegaConf.to_container(cfg))
+            e.full_key = _failing_key(OmegaConf.structured(schema), OmegaConf.to_container(OmegaConf.create(cfg)))
         raise config_error(name, e) from None
     return merged
 

@@ -22,7 +22,8 @@ class Decoder(nn.Module):
     without them the error of add/sub on held-out values was almost always an even offset of 2 to 8).
     The residue heads start at zero: added to a trained decoder they change nothing at first."""
 
-    def __init__(self, tok: StateTokenizer, d: int, hidden: int, residues: tuple = (), residue_loss: float = 0.0):
+    def __init__(self, tok: StateTokenizer, d: int, hidden: int, residues: tuple = (), residue_loss: float = 0.0,
+                 elem_tokens: bool = True):
         super().__init__()
         v = tok.vocab
         self.res_w = residue_loss
@@ -34,15 +35,20 @@ class Decoder(nn.Module):
             self.register_buffer(f"res_of_{m}", (torch.arange(tok.n_int) + tok.profile.int_min) % int(m),
                                  persistent=False)
         self.int_min, self.n_int = tok.profile.int_min, tok.n_int
-        self.S, self.E = tok.n_slots, tok.max_len
+        self.S, self.L, self.E = tok.n_slots, tok.max_len, tok.max_len if elem_tokens else 0
         self.trunk = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.LayerNorm(hidden))
         self.head = nn.ModuleDict({k: nn.Linear(hidden, v[k]) for k in ("kind", "int", "sign", "par", "bool", "len")})
-        self.elem_trunk = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.LayerNorm(hidden))   # per element latent
-        self.elem = nn.Linear(hidden, v["elem"])
+        if self.E:             # the evaluator: one latent per list element, one shared head
+            self.elem_trunk = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.LayerNorm(hidden))
+            self.elem = nn.Linear(hidden, v["elem"])
+        else:                  # the student (synth/executor): every element from its slot's latent
+            self.elem = nn.Linear(hidden, self.L * v["elem"])
         self.status = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, v["status"]))
 
-    def split(self, z: Tensor) -> tuple[Tensor, Tensor]:
-        """Z (B, T, C) -> slot latents (B, S, C) and element latents (B, S-1, L, C)."""
+    def split(self, z: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Z (B, T, C) -> slot latents (B, S, C) and element latents (B, S-1, L, C) (None without them)."""
+        if not self.E:
+            return z, None
         return z[:, :self.S], z[:, self.S:].unflatten(1, (self.S - 1, self.E))
 
     def run(self, name: str, h: Tensor) -> Tensor:
@@ -71,15 +77,18 @@ class Decoder(nn.Module):
         loss = sum(_ce(r, v % int(m)) for m, r in res.items())
         return loss * known
 
-    def elems(self, e: Tensor) -> Tensor:
-        """Element latents (..., L, C) -> element logits (..., L, Ve)."""
+    def elems(self, e: Tensor | None, h: Tensor | None = None) -> Tensor:
+        """Element logits (..., L, Ve) from element latents e (..., L, C), or, without element tokens (e None),
+        from the slot's hidden rows h (..., H)."""
+        if e is None:
+            return self.elem(h).unflatten(-1, (self.L, -1))
         return self.elem(self.elem_trunk(e))
 
     def forward(self, z: Tensor) -> dict[str, Tensor]:
         zs, ze = self.split(z)
         h = self.trunk(zs[:, 1:])                                              # (B, S-1, H)
         out = {k: self.run(k, h) for k in ("kind", "int", "sign", "par", "bool", "len")}
-        out["elem"] = self.elems(ze)                                        # (B, S-1, L, Ve)
+        out["elem"] = self.elems(ze, h)                                        # (B, S-1, L, Ve)
         out["status"] = self.status(zs[:, 0])                                  # (B, Vs)
         return out
 

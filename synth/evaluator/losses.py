@@ -35,7 +35,7 @@ def state_loss(dec: Decoder, z: Tensor, feats: Tensor, status: Tensor,
         sel = live & ((kind == kinds[0]) if len(kinds) == 1 else (kind == kinds[0]) | (kind == kinds[1]))
         if not bool(sel.any()):
             continue
-        rl, rok = fn(dec, h[sel], f[sel], ze[sel])                             # (R,), (R,) bool
+        rl, rok = fn(dec, h[sel], f[sel], None if ze is None else ze[sel])     # (R,), (R,) bool
         loss = loss.index_add(0, row_b[sel], rl)
         good = good.clone()
         good[sel] = good[sel] & rok
@@ -61,7 +61,7 @@ def _bool_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor) -> tuple[Tensor, T
 
 
 def _seq_rows(dec: Decoder, h: Tensor, f: Tensor, e: Tensor) -> tuple[Tensor, Tensor]:
-    ll, le = dec.run("len", h), dec.elems(e)                                # (R, V), (R, L, Ve)
+    ll, le = dec.run("len", h), dec.elems(e, h)                             # (R, V), (R, L, Ve)
     e = f[:, F_ELEM:]
     loss = _ce(ll, f[:, F_LEN]) + _ce(le, e).sum(-1)
     L = e.shape[-1]

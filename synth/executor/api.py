@@ -55,5 +55,5 @@ def load_student(path: str | Path | None = None, device: str = "cpu"):
 
 def make_student_executor(checkpoint: str | Path | None = None, **kw):
     """The gradient search's executor (synth.search.latent.Executor) over the student; kw as for Executor."""
-    from ..search.latent import Executor
-    return Executor(load_student(checkpoint), None, **kw)
+    from ..search.latent import make_executor
+    return make_executor("student", checkpoint, **kw)

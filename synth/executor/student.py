@@ -116,7 +116,7 @@ class StudentMachine(nn.Module):
         self.alu = StudentALU(d, cfg.alu_hidden, cfg.alu_layers, cfg.alu_bilinear)
         self.register_buffer("route", routing_table(self.ops, tok.n_consts, tok.max_depth), persistent=False)
         self.register_buffer("empty_feats", torch.from_numpy(tok.empty_row.copy()), persistent=False)
-        self.decoder = Decoder(tok, d, cfg.dec_hidden, False, 0.0, tuple(cfg.residues), cfg.residue_loss)
+        self.decoder = Decoder(tok, d, cfg.dec_hidden, tuple(cfg.residues), cfg.residue_loss, elem_tokens=False)
 
     # ---- E ------------------------------------------------------------------------------------------
     def encode_rows(self, rows: Tensor) -> tuple[Tensor, None]:

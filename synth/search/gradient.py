@@ -51,7 +51,7 @@ from .gradient_steps import ROW_COST, _Search  # noqa: F401  (re-exported)
 
 @dataclass
 class GradientConfig:
-    executor: str = "evaluator"          # evaluator | field: how relaxed programs are executed
+    executor: str = "evaluator"          # evaluator | field | student: how relaxed programs are executed
     latent_weight: float = 1.0           # weight of the decoded-state loss (0: model-free, grounded only)
     reinforce_weight: float = 1.0        # weight of the grounded REINFORCE term
     slots: int = 8                       # L program slots (skip makes shorter programs)

@@ -1,7 +1,8 @@
-"""Differentiable execution of relaxed programs for the gradient search: through the evaluator or the field.
+"""Differentiable execution of relaxed programs for the gradient search (evaluator, field or distilled student).
 
     ex = make_executor("evaluator", checkpoint=None)          # None: the shipped default (synth/pretrained/)
     ex = make_executor("field", checkpoint="field.pt")        # the field and the evaluator it was trained on
+    ex = make_executor("student")                              # synth/pretrained/executor_small.pt (synth distill)
     plan = ex.plan(space)                                      # item -> op mapping for one task (TaskSpace)
     z0 = ex.encode(space, q, alpha)                            # (R E, S, C); q (R, n_free, n_int) value dists
     zL = ex.rollout(plan, z0, w, alpha)                        # w (R E, L, V) item distributions per slot
@@ -32,7 +33,7 @@ from dsl.abstract import abstract, abstract_stack, level_of
 
 from .space import TaskSpace
 
-EXECUTORS = ("evaluator", "field")
+EXECUTORS = ("evaluator", "field", "student")
 
 
 def make_executor(kind: str, checkpoint: str | None = None, **kw) -> "Executor":
@@ -44,6 +45,9 @@ def make_executor(kind: str, checkpoint: str | None = None, **kw) -> "Executor":
         from ..field import load_field
         field = load_field(checkpoint)
         return Executor(Evaluator(field.latent.machine), field, **kw)
+    if kind == "student":                 # the distilled executor (synth/executor): ~18x faster, less exact
+        from ..executor import load_student
+        return Executor(load_student(checkpoint), None, **kw)
     raise ValueError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")
 
 
