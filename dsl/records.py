@@ -22,6 +22,7 @@ from .fastparse import fast_code
 from .machine import execute, run
 from .parser import DslSyntaxError, parse
 from .profiles import PROFILES, Profile
+from .values import MAX_LINE, MAX_PROGRAM
 
 KEYS = frozenset({"program", "input", "constants", "profile", "result"})
 _PRINTABLE = re.compile(r"[ -~]*")
@@ -57,7 +58,7 @@ def quick_load(rec) -> tuple | None:
     if type(rec) is not dict or not KEYS.issuperset(rec):
         return None
     prog, name = rec.get("program"), rec.get("profile", "small")
-    if type(prog) is not str or type(name) is not str or name not in PROFILES:
+    if type(prog) is not str or type(name) is not str or name not in PROFILES or len(prog) > MAX_PROGRAM:
         return None
     p = PROFILES[name]
     stack, consts = values(rec.get("input", []), p), values(rec.get("constants", []), p)
@@ -127,9 +128,11 @@ def answer_file(path) -> str | None:
     for line in lines:
         if not line or line.isspace():
             continue
+        if len(line) > MAX_LINE:
+            return None
         try:
             rec = _loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):     # the careful path names the line and the bound
             return None
         loaded = quick_load(rec)
         if loaded is None:

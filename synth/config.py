@@ -48,16 +48,21 @@ def config_error(name: str, e: Exception) -> "UserError":
     return UserError(f"config '{name}'" + (f", key '{key}'" if key else "") + f": {msg}")
 
 
-def check_choices(obj: Any, name: str, prefix: str = "") -> None:
-    """UserError when a string field named in CHOICES holds another value (walks nested dataclasses/dicts)."""
-    items = (dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj).items()
-    for k, v in items:
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            check_choices(v, name, key + ".")
-        elif k in CHOICES and isinstance(v, str) and v not in CHOICES[k]:
-            from dsl.values import clip
-            raise UserError(f"config '{name}', key '{key}': {clip(v)!r} is not one of {', '.join(CHOICES[k])}")
+def check_choices(obj: Any, name: str) -> None:
+    """UserError when a string field named in CHOICES holds another value (walks nested dataclasses/dicts
+    breadth first, so `enumerate.clock` is named rather than a section that copies it, `default.enumerate`)."""
+    level = [("", dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj)]
+    while level:
+        nxt = []
+        for prefix, d in level:
+            for k, v in d.items():
+                if isinstance(v, dict):
+                    nxt.append((f"{prefix}{k}.", v))
+                elif k in CHOICES and isinstance(v, str) and v not in CHOICES[k]:
+                    from dsl.values import clip
+                    raise UserError(f"config '{name}', key '{prefix}{k}': {clip(v)!r} is not one of "
+                                    f"{', '.join(CHOICES[k])}")
+        level = nxt
 
 
 def structured(name: str, cfg: Any, schema: type, extra: dict | None = None) -> Any:
