@@ -1,4 +1,4 @@
-"""dsl: the stack language of synth (SPEC v1), pure Python, never imports torch.
+"""dsl: the stack language of synth (docs/language.md), pure Python, never imports torch.
 
     from dsl import parse, run, trace, load_tasks, get_profile
     run(parse("dup mul"), [3]).stack == (9,)

@@ -1,4 +1,4 @@
-"""The machine (SPEC §2): run a program on a stack, concretely. Never raises on any program or input.
+"""The machine (docs §2): run a program on a stack, concretely. Never raises on any program or input.
 
     from dsl import parse, run, trace
     r = run(parse("dup mul c0 add"), [3], constants=[1], profile="small")
@@ -156,7 +156,7 @@ def _code(program) -> tuple:
 
 
 def run(program, stack: Sequence[Value], constants: Sequence[Value] = (), profile="small") -> Result:
-    """Run `program` on `stack` (bottom first); a Result, never an exception (SPEC §2)."""
+    """Run `program` on `stack` (bottom first); a Result, never an exception (docs §2)."""
     p = get_profile(profile)
     code = _code(program)
     if len(code) > p.max_program:
@@ -213,7 +213,7 @@ def trace(program, stack: Sequence[Value], constants: Sequence[Value] = (), prof
 
 
 def matches(result: Result, output: Sequence[Value], match: str = "top") -> bool:
-    """Does a run's result satisfy an example's expected output (SPEC §5)?"""
+    """Does a run's result satisfy an example's expected output (docs §5)?"""
     if not result.ok:
         return False
     out = tuple(output)

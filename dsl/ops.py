@@ -1,4 +1,4 @@
-"""The op table (SPEC §4): one declarative row per op — signature, implementation, profiles.
+"""The op table (docs §4): one declarative row per op — signature, implementation, profiles.
 
 Signatures are Forth style `( inputs -- outputs )`, top of stack last. Type tokens:
 `int bool str list` are concrete; `a b c` are any type, independent; `T` is any type but every `T`
@@ -19,7 +19,7 @@ from .profiles import ALL_OPS, PROFILES
 
 
 class Fail(Exception):
-    """An op failed with an error kind of SPEC §2 (never escapes the machine)."""
+    """An op failed with an error kind of docs §2 (never escapes the machine)."""
 
     def __init__(self, kind: str):
         super().__init__(kind)

@@ -1,4 +1,4 @@
-"""Parse program text (SPEC §3) with the Lark grammar in `grammar.lark`.
+"""Parse program text (docs §3) with the Lark grammar in `grammar.lark`.
 
     prog = parse('dup mul c0 add  # square plus c0', "small")
     prog.text == "dup mul c0 add";  prog.items[0].line, prog.items[0].column == 1, 1

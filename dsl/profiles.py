@@ -1,4 +1,4 @@
-"""Profiles (SPEC §6): the limits and the op set a program runs under.
+"""Profiles (docs §6): the limits and the op set a program runs under.
 
     from dsl.profiles import get_profile
     p = get_profile("small"); p.int_min, p.int_max, p.max_len, p.max_depth, p.max_program, p.ops

@@ -6,7 +6,7 @@
     sample_inputs(rng, "small", ("int", "list"))            # e.g. [5, (3, -1)]  (a list value is a tuple)
     sample_inputs(rng, "small", int_range=(-5, 5))          # random types; narrower ints (a held-out shift)
     prog = sample_program(rng, "small", ("int",), length=4, n_consts=1, const_types=("int",))
-    rec = sample_run(rng, "small")                          # a SPEC §7 record with its `result`
+    rec = sample_run(rng, "small")                          # a docs §7 record with its `result`
     task = sample_task(rng, "small", length=3, n_examples=5)  # a dsl.tasks.Task with reference `program`
 
 How programs are sampled: walk left to right over the *types* of the stack (`dsl.ops.out_types`), choosing
@@ -384,7 +384,7 @@ def sample_program(rng: random.Random, profile: str | Profile, in_types: Sequenc
 
 def sample_run(rng: random.Random, profile: str | Profile = "small", *, length: int | None = None,
                cfg: SamplerConfig | None = None, **kw) -> dict:
-    """One random run as a SPEC §7 record: program, input, constants, profile, result."""
+    """One random run as a docs §7 record: program, input, constants, profile, result."""
     s = get_sampler(profile, _config(cfg, kw))
     in_types, ctypes = s.types(rng), s.const_types(rng)
     consts = [s.value(rng, t) for t in ctypes]

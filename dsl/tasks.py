@@ -1,4 +1,4 @@
-"""Task files (SPEC §5): load, validate, and describe tasks.
+"""Task files (docs §5): load, validate, and describe tasks.
 
     tasks = load_tasks("datasets/examples/affine.json", profile="small")   # list[Task]
     # raises TaskError("datasets/examples/affine.json: task 'affine', example 1, field 'output': ...")
@@ -23,7 +23,7 @@ MAX_FILE_BYTES = 256 * 2**20   # a task file is read whole; bigger files are ref
 
 
 class TaskError(ValueError):
-    """A task file breaks SPEC §5; the message names the file, task, example and field."""
+    """A task file breaks docs §5; the message names the file, task, example and field."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Values (SPEC §1) and their JSON codec.
+"""Values (docs §1) and their JSON codec.
 
 Inside the toolkit a value is a Python `int`, `bool`, `str` or a `tuple` of ints (a list value: tuples
 are hashable, so stacks can be compared and deduplicated cheaply). JSON arrays become tuples on load and

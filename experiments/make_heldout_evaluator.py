@@ -1,4 +1,4 @@
-"""Write the evaluator's held-out runs file (SPEC §7), deterministically.
+"""Write the evaluator's held-out runs file (docs §7), deterministically.
 
     python experiments/make_heldout_evaluator.py            # -> datasets/heldout/small_runs.jsonl
     python experiments/make_heldout_evaluator.py --per-op 100 --per-length 1000 --seed 7 --out FILE

@@ -198,7 +198,7 @@ def main() -> None:
 
 
 def write_examples(folder: Path) -> None:
-    """Small files for the README, one per form of SPEC §5."""
+    """Small files for the README, one per form of docs §5."""
     by = {t["name"]: t for t in hand_tasks(HAND_SMALL, "small", 1)}
 
     def plain(name, new):

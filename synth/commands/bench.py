@@ -4,9 +4,9 @@
     synth bench --suite a.jsonl b.jsonl --methods enumerate,default --out runs/bench1 --workers 2
 
 Writes into --out: `results.csv` (suite, task, method, solved, seconds, candidates, program, constants,
-length, ref_length), `results.jsonl` (SPEC §5 result objects plus suite), `solve_rate.png` (fraction of tasks
+length, ref_length), `results.jsonl` (docs §5 result objects plus suite), `solve_rate.png` (fraction of tasks
 solved within t seconds against t, log scale, one line per method); prints a summary table (per method:
-solved/total, and by reference program length when the suite knows it). Suites are SPEC §5 task files or
+solved/total, and by reference program length when the suite knows it). Suites are docs §5 task files or
 DeepCoder-style JSON Lines (detected per file). Settings: synth/conf/bench.yaml (+ search.yaml's sections).
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ class BenchConfig:
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--suite", nargs="+", required=True, metavar="FILE", help="task files (SPEC §5 or DeepCoder JSONL)")
+    p.add_argument("--suite", nargs="+", required=True, metavar="FILE", help="task files (docs §5 or DeepCoder JSONL)")
     p.add_argument("--methods", help="comma-separated method names (default from config: enumerate)")
     p.add_argument("--time-limit", type=seconds, metavar="S", help="seconds per task and method (default 5)")
     p.add_argument("--out", metavar="DIR", help="output folder (default runs/bench)")

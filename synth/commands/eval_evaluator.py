@@ -1,4 +1,4 @@
-"""Evaluate an evaluator checkpoint on a SPEC §7 runs file: each program runs in latent space, decoded once.
+"""Evaluate an evaluator checkpoint on a docs §7 runs file: each program runs in latent space, decoded once.
 
     synth eval-evaluator --traces datasets/heldout/small_runs.jsonl                  # the shipped default
     synth eval-evaluator --traces runs.jsonl --checkpoint runs/evaluator/evaluator.pt
@@ -24,13 +24,13 @@ HELP = "exact match of an evaluator on a runs file (latent rollouts, decoded onc
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--traces", required=True, help="a SPEC §7 JSON Lines file of runs")
+    p.add_argument("--traces", required=True, help="a docs §7 JSON Lines file of runs")
     p.add_argument("--checkpoint", help="evaluator checkpoint (default: the shipped one for `small`)")
     p.add_argument("--batch-size", type=int, default=512, help="programs per forward pass (default 512)")
 
 
 def same_state(pred, result: dict) -> bool:
-    """Does a predicted State equal a SPEC §7 result (stack with exact types, or error kind)?"""
+    """Does a predicted State equal a docs §7 result (stack with exact types, or error kind)?"""
     from dsl.values import to_json
     if not result.get("ok"):
         return pred.error is not None and pred.error == result.get("error")

@@ -4,7 +4,7 @@
     synth eval-field --traces runs.jsonl --checkpoint runs/field/checkpoint.pt --solver rk4 --steps 2
     synth eval-field --traces data/heldout --level sign --limit 2000
 
---traces is a JSON Lines file of SPEC §7 records (.jsonl or .jsonl.gz) or a `synth generate-data`
+--traces is a JSON Lines file of docs §7 records (.jsonl or .jsonl.gz) or a `synth generate-data`
 directory. The per-op table goes to stderr; the last stdout line is
 {"records": N, "exact_match": x, "per_op": {...}, "per_length": {...}, "one_op": {...}, "metric_top1": y, ...}
 (per_op: every record containing the op; one_op: the one-item records, as in `synth eval-evaluator`;

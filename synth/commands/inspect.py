@@ -42,7 +42,7 @@ class InspectConfig:
 def add_arguments(p) -> None:
     p.add_argument("what", choices=("attention", "ablate"), help="which report")
     p.add_argument("--checkpoint", metavar="PATH", help="evaluator checkpoint (default: the shipped one)")
-    p.add_argument("--traces", metavar="RUNS", help="held-out SPEC §7 runs file (default: datasets/heldout/)")
+    p.add_argument("--traces", metavar="RUNS", help="held-out docs §7 runs file (default: datasets/heldout/)")
     p.add_argument("--out", metavar="DIR", help="output folder (default inspect_out)")
 
 

@@ -1,4 +1,4 @@
-"""Run a program on the real machine (SPEC §2, §7).
+"""Run a program on the real machine (docs §2, §7).
 
     synth run "dup mul c0 add" --input "[3]" --constants "[1]"          -> {"ok": true, "stack": [10]}
     synth run "dup mul" --input "[3]" --trace                          -> one JSON line per step, then the result
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 
-HELP = "run a program on the machine, or answer a SPEC §7 runs file"
+HELP = "run a program on the machine, or answer a docs §7 runs file"
 
 
 def add_arguments(p) -> None:
@@ -22,7 +22,7 @@ def add_arguments(p) -> None:
     p.add_argument("--constants", default="[]", help="constants c0, c1, ... as a JSON array")
     p.add_argument("--profile", default="small", help="language profile: small (default) or deepcoder")
     p.add_argument("--trace", action="store_true", help="print every intermediate stack before the result")
-    p.add_argument("--file", help="a JSON Lines file of run records (SPEC §7) to answer")
+    p.add_argument("--file", help="a JSON Lines file of run records (docs §7) to answer")
 
 
 def _json_arg(text: str, flag: str):

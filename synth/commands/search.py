@@ -1,11 +1,11 @@
-"""Search for a program solving each task of a task file (SPEC §5); one result JSON line per task.
+"""Search for a program solving each task of a task file (docs §5); one result JSON line per task.
 
     synth search --io datasets/examples/affine.json
     synth search --io tasks.jsonl --method enumerate --time-limit 5 enumerate.free_constants=1
     synth search --io tasks.json --method default --checkpoint model.pt
     torchrun --nproc_per_node 4 -m synth search --io tasks.jsonl      # tasks split over 4 processes
 
-stdout: one SPEC §5 result object per task, flushed as each finishes; stderr: progress. Exit status 0 when
+stdout: one docs §5 result object per task, flushed as each finishes; stderr: progress. Exit status 0 when
 the file was valid (whatever was solved); a bad file stops before any search with one line and status 2.
 Settings: synth/conf/search.yaml (flags override it; method settings as `<method>.<key>=value`).
 DeepCoder-style JSON Lines (`inputs`/`output` examples) are accepted too (synth/search/suites.py).
@@ -29,7 +29,7 @@ class SearchConfig:
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--io", required=True, metavar="FILE", help="task file (SPEC §5) or DeepCoder-style JSON Lines")
+    p.add_argument("--io", required=True, metavar="FILE", help="task file (docs §5) or DeepCoder-style JSON Lines")
     p.add_argument("--method", help="search method (default: default, BFS + meeting in the middle)")
     p.add_argument("--time-limit", type=seconds, metavar="S", help="seconds per task (default 10)")
     p.add_argument("--profile", help="profile for every task (default: each task's own, else small)")

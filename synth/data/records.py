@@ -1,4 +1,4 @@
-"""The one reader of run records (SPEC §7) for held-out evaluation: a .jsonl file, a .jsonl.gz file, or a
+"""The one reader of run records (docs §7) for held-out evaluation: a .jsonl file, a .jsonl.gz file, or a
 `synth generate-data` directory.
 
     records = load_records("datasets/heldout/small_runs.jsonl")          # [dict], first `limit` if given

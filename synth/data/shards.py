@@ -8,7 +8,7 @@
 
 A directory holds `shard-00000.jsonl.gz`, ... (JSON Lines, gzip level 1; `compress=false`: `.jsonl`),
 one `shard-00000.stats.json` beside each (its sha256, counts and the settings fingerprint; written after
-the shard, both atomically) and `manifest.json` (written last). One line is one program run, a SPEC §7
+the shard, both atomically) and `manifest.json` (written last). One line is one program run, a docs §7
 record plus its trace:
 
     {"program":"dup mul c0 add","input":[3],"constants":[1],"profile":"small",

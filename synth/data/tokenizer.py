@@ -1,6 +1,6 @@
 """Machine states <-> integer slot features: the evaluator's input and target format, at every level.
 
-A state is `(constants, stack, error)` (SPEC §2). It is laid out as S = 1 + n_consts + max_depth SLOTS:
+A state is `(constants, stack, error)` (docs §2). It is laid out as S = 1 + n_consts + max_depth SLOTS:
 
     slot 0                 status: ok or the error kind
     slots 1 .. n_consts    constants c0, c1, ... (EMPTY when absent)

@@ -107,7 +107,7 @@ class Evaluator:
 
     def loss_to_target(self, z: Tensor, targets: Sequence, level=0, match: str = "exact") -> Tensor:
         """(B,) cross-entropy of D(z) against target stacks (tuples, bottom first) or States, at `level`.
-        match="exact": every stack slot counts; "top": only the top len(target) values (SPEC §5)."""
+        match="exact": every stack slot counts; "top": only the top len(target) values (docs §5)."""
         if match not in ("exact", "top"):
             raise ValueError(f"unknown match {match!r}; valid: exact, top")
         states = [t if isinstance(t, State) else State((), tuple(t)) for t in targets]
@@ -125,7 +125,7 @@ class Evaluator:
     def run_programs(self, codes: Sequence[Sequence], inputs: Sequence[Sequence], constants: Sequence[Sequence],
                      level=0, batch_size: int = 512) -> list[State]:
         """Run whole programs in latent space, decoded once at the end (batched by program length).
-        A program longer than max_program is answered `too_long` without the model (SPEC §2)."""
+        A program longer than max_program is answered `too_long` without the model (docs §2)."""
         out: list[State | None] = [None] * len(codes)
         by_len: dict[int, list[int]] = {}
         for i, code in enumerate(codes):

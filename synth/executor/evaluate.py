@@ -16,7 +16,7 @@ from ..commands.eval_evaluator import same_state, summarize
 
 
 def load_runs(traces: str, profile: str, n_consts: int) -> tuple[list, list, list, list, int]:
-    """(codes, inputs, constants, results, skipped) of a SPEC §7 runs file; bad records are UserErrors."""
+    """(codes, inputs, constants, results, skipped) of a docs §7 runs file; bad records are UserErrors."""
     from dsl import DslSyntaxError, parse, run
 
     from ..commands.run import _load

@@ -1,4 +1,4 @@
-"""Evaluate a field on runs (SPEC §7): integrate every program through the field, decode, compare.
+"""Evaluate a field on runs (docs §7): integrate every program through the field, decode, compare.
 
     field = load_field()
     records = load_records("datasets/heldout/runs.jsonl")         # .jsonl, .jsonl.gz or a generate-data dir

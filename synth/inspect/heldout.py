@@ -62,7 +62,7 @@ def _spaced(n: int, limit: int) -> list[int]:
 
 
 def load_runs(path: str | Path, profile, limit: int = 0) -> Runs:
-    """SPEC §7 records of `profile` from a .jsonl(.gz) file or a generate-data directory (synth.data.records;
+    """docs §7 records of `profile` from a .jsonl(.gz) file or a generate-data directory (synth.data.records;
     records that do not parse are skipped, as eval-evaluator does)."""
     from dsl import DslSyntaxError, parse, run
     from dsl.values import from_json

@@ -1,8 +1,8 @@
-"""Search for programs that solve tasks (SPEC §5): the method registry and the built-in methods.
+"""Search for programs that solve tasks (docs §5): the method registry and the built-in methods.
 
     from synth.search import build, get_method, verify, SearchResult, method_names
     solve = build("enumerate")                       # any registered name; "default" is an alias
-    res = solve(task, time_limit=5.0)                # SearchResult; res.to_json() is SPEC §5's object
+    res = solve(task, time_limit=5.0)                # SearchResult; res.to_json() is docs §5's object
 
 See `base.py` for the method interface and `enumerate.py` for the enumerative baseline.
 """

@@ -27,7 +27,7 @@ from dsl.tasks import Task
 
 @dataclass
 class SearchResult:
-    """One task's answer, serialised as SPEC §5's result object by `to_json`.
+    """One task's answer, serialised as docs §5's result object by `to_json`.
 
     `program` is canonical program text, or None when unsolved; `constants` the full list the program runs
     with (the task's given constants, then the free ones the search found; just the given ones if unsolved).
@@ -48,7 +48,7 @@ class SearchResult:
 
 def verify(task: Task, program, constants: Sequence = (), profile: str | Profile | None = None) -> bool:
     """True iff the real machine runs `program` (text, Program or code tuple) with `constants` on every
-    example of `task` and every final stack matches (SPEC §5). Never raises."""
+    example of `task` and every final stack matches (docs §5). Never raises."""
     p = get_profile(profile if profile is not None else task.profile)
     if isinstance(program, str):
         try:

@@ -1,10 +1,10 @@
-"""Load task suites for `synth search` and `synth bench`: SPEC §5 task files, or DeepCoder-style JSON Lines.
+"""Load task suites for `synth search` and `synth bench`: docs §5 task files, or DeepCoder-style JSON Lines.
 
     tasks = load_suite("datasets/public/small.jsonl")          # list[dsl.Task]; format detected per file
     tasks = load_suite("pccoder_test.jsonl", profile="deepcoder")
 
 DeepCoder style (as PCCoder's data): one object per line, `{"examples": [{"inputs": [...], "output": v}, ...],
-...}`; each becomes a SPEC task with `input` = the inputs (bottom first) and `output` = `[v]`, named
+...}`; each becomes a task (docs §5) with `input` = the inputs (bottom first) and `output` = `[v]`, named
 `<file stem>-<line>` unless the object has a `name`, profile `deepcoder` unless `profile` says otherwise.
 Their own `program` field (another language) is dropped. Bad files raise dsl.TaskError naming the task.
 """

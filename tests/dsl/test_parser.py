@@ -1,4 +1,4 @@
-"""Parser: SPEC §3 text, canonical round trips, error positions with a caret line."""
+"""Parser: docs §3 text, canonical round trips, error positions with a caret line."""
 from __future__ import annotations
 
 import pytest

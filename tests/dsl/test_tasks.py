@@ -1,4 +1,4 @@
-"""Task files (SPEC §5, dsl/tasks.py): every accepted form, and every kind of bad file names what is wrong."""
+"""Task files (docs §5, dsl/tasks.py): every accepted form, and every kind of bad file names what is wrong."""
 from __future__ import annotations
 
 import json
