@@ -212,24 +212,31 @@ def build_arrays(recs: list[dict]) -> dict:
 
 def load_or_build(folder: str | Path, profile: str, n: int, seed: int, log=None, chunk: int = 1000,
                   stride: int = 1000) -> dict:
-    """The arrays of the kept tasks among the draws start..start + chunk - 1 of the stream (profile, seed) for
-    start = 0, stride, 2 * stride, ... < n. Each chunk is cached as folder/data_{profile}_{seed}_{start}.npz
-    (so a larger `n` reuses them and several processes may build disjoint chunks)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    keys = None
-    arrs = []
+    """The arrays (build_arrays) of the kept tasks among the draws start..start + chunk - 1 of the stream
+    (profile, seed) for start = 0, stride, 2 * stride, ... < n. Each chunk's task records are cached as
+    folder/tasks_{profile}_{seed}_{start}.pkl.gz (so a larger `n` reuses them, several processes may build
+    disjoint chunks, and changing the features does not redraw the tasks)."""
+    recs = []
     for start in range(0, n, stride):
-        path = folder / f"data_{profile}_{seed}_{start}.npz"
-        if not path.exists():
-            keys = suite_keys() if keys is None else keys
-            recs = [r for i in range(start, start + chunk) if (r := draw(profile, seed, i, keys)) is not None]
-            a = build_arrays(recs)
-            tmp = path.with_name(path.stem + f".tmp{__import__('os').getpid()}.npz")
-            np.savez_compressed(tmp, **a)
-            tmp.rename(path)
-            if log:
-                log(f"guide data {profile}: draws {start}..{start + chunk - 1}: {len(recs)} tasks, {len(a['item'])} states")
-        with np.load(path) as z:
-            arrs.append({k: z[k] for k in z.files})
-    return {k: np.concatenate([a[k] for a in arrs]) for k in arrs[0]}
+        recs += load_chunk(folder, profile, seed, start, chunk, log)
+    return build_arrays(recs)
+
+
+def load_chunk(folder: str | Path, profile: str, seed: int, start: int, chunk: int = 1000, log=None) -> list[dict]:
+    import gzip
+    import os
+    import pickle
+    path = Path(folder) / f"tasks_{profile}_{seed}_{start}.pkl.gz"
+    if path.exists():
+        with gzip.open(path, "rb") as f:
+            return pickle.load(f)
+    keys = suite_keys()
+    recs = [r for i in range(start, start + chunk) if (r := draw(profile, seed, i, keys)) is not None]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with gzip.open(tmp, "wb") as f:
+        pickle.dump(recs, f)
+    tmp.rename(path)
+    if log:
+        log(f"guide data {profile}: draws {start}..{start + chunk - 1}: {len(recs)} tasks")
+    return recs

@@ -16,9 +16,11 @@ output's top value) and the CONSTS constant slots (given constants, then bound f
     3 last      list: last element's bucket
     4 max       list: largest element's bucket; str: numeric or not
     5 min       list: smallest element's bucket
-    6 relation  stack slot vs target (equal, int below/above, list/str same/longer/shorter, same type);
-                target slot: stack depth; constant slot: given / bound / unbound
+    6 relation  stack slot vs target (equal, int below/above, list/str same/longer/shorter, an int target
+                that is the list's sum / length / an element); target slot: stack depth; constant slot:
+                given / bound / unbound
     7 shape     int: parity and sign; list: sorted ascending / descending / neither
+    8 sum       list: its sum's bucket
 
 The vocabulary of next items is profile-agnostic: every op of dsl (`c0..c3` included) then the literal
 pool; `mask(profile)` says which a profile has. Values are featurised through a cache keyed by (type, value).
@@ -29,7 +31,7 @@ import numpy as np
 
 from dsl.profiles import ALL_OPS, Profile, get_profile
 
-STACK, CONSTS, F = 6, 4, 8
+STACK, CONSTS, F = 6, 4, 9
 SLOTS = STACK + 1 + CONSTS
 LITERALS = (-1, 0, 1, 2, 3, 4, 5, 10)
 VOCAB = tuple(ALL_OPS) + tuple(f"lit{v}" for v in LITERALS)
@@ -37,7 +39,7 @@ PROFILES = ("small", "deepcoder")
 INT_LO, INT_HI = -256, 255            # the widest profile's ints: the constant head's classes
 N_INT = INT_HI - INT_LO + 1
 MAX_REM = 10                          # value head: remaining items 0..MAX_REM (more: MAX_REM)
-SIZES = (5, 156, 133, 133, 133, 133, 17, 9)      # ids each feature takes (0 included)
+SIZES = (5, 156, 133, 133, 133, 133, 17, 9, 133)      # ids each feature takes (0 included)
 _ID = {name: i for i, name in enumerate(VOCAB)}
 
 
@@ -108,13 +110,14 @@ class Featurizer:
                 asc = all(a <= b for a, b in zip(v, v[1:]))
                 desc = all(a >= b for a, b in zip(v, v[1:]))
                 f[7] = 1 + asc + 2 * desc
+                f[8] = ibucket(sum(v))
         self._val[key] = f
         return f
 
     def relation(self, v, e: int) -> int:
         t = self.targets[e]
         if type(v) is not type(t):
-            return 1
+            return self._list_int(v, t) if type(v) is tuple and type(t) is int else 1
         if v == t:
             return 2
         if type(v) is int:
@@ -122,6 +125,9 @@ class Featurizer:
         if type(v) is bool:
             return 5
         return 6 if len(v) == len(t) else 7 if len(v) > len(t) else 8
+
+    def _list_int(self, v, t) -> int:
+        return 9 if t == sum(v) else 10 if t == len(v) else 11 if t in v else 12
 
     def stack(self, s: tuple, e: int) -> list:
         """(STACK + 1) * F features of one example's stack and its target."""
