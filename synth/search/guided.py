@@ -27,10 +27,10 @@ Ablations: `guided_uniform` (policy, value and constant head replaced by uniform
 from __future__ import annotations
 
 import heapq
-import time
 from dataclasses import dataclass, field
 
-from dsl.ops import CONST_INDEX
+import numpy as np
+
 from dsl.profiles import Profile
 from dsl.tasks import Task
 
@@ -81,24 +81,26 @@ class GuidedSearch:
 
 
 def solve_op(state, outs, op: str, lo: int, hi: int):
-    """An int c in lo..hi such that `c op` turns the top int of every stack into its output's last value."""
-    x0, y0 = state[0][-1], outs[0][-1]
-    for c in range(lo, hi + 1):
-        if _op(op, x0, c) != y0:
-            continue
-        if all(_op(op, s[-1], c) == o[-1] for s, o in zip(state, outs)):
-            return c
-    return None
+    """An int c in lo..hi such that `c op` turns the top int of every stack into its output's last value
+    (min, max: solved from the first example the op changes; div, mod: every c tested at once with numpy)."""
+    xs, ys = [s[-1] for s in state], [o[-1] for o in outs]
+    if op in ("min", "max"):
+        c = next((y for x, y in zip(xs, ys) if x != y), None)
+        if c is None or not lo <= c <= hi:
+            return None
+        f = min if op == "min" else max
+        return c if all(f(x, c) == y for x, y in zip(xs, ys)) else None
+    cs = _CS.get((lo, hi))
+    if cs is None:
+        cs = _CS[(lo, hi)] = np.array([c for c in range(lo, hi + 1) if c], dtype=np.int64)
+    for x, y in zip(xs, ys):
+        cs = cs[(x // cs if op == "div" else x % cs) == y]
+        if not len(cs):
+            return None
+    return int(cs[0])
 
 
-def _op(op, x, c):
-    if op == "min":
-        return min(x, c)
-    if op == "max":
-        return max(x, c)
-    if c == 0:
-        return None
-    return x // c if op == "div" else x % c
+_CS: dict = {}
 
 
 def _vid(item_id, code):
@@ -127,7 +129,8 @@ class Guided:
         self.cvid = [item_id(f"c{k}") for k in range(4)]
         self.pushes: dict = {}
         self.meet = None
-        self.cand = self.expanded = 0
+        self.cand = self.expanded = self.width = 0
+        self.exhausted = False
         self.tail_ops = [o for o in TAIL_OPS if o in p.ops] if cfg.solve_tail else []
         self.solve_ops = [o for o in SOLVE_OPS if o in p.ops] if cfg.solve_tail else []
 
@@ -182,27 +185,35 @@ class Guided:
         return None
 
     # ---- search -----------------------------------------------------------------------------------
-    def run(self) -> SearchResult:
+    def run(self, until: float | None = None) -> SearchResult:
+        """Search until the time limit (or the clock time `until`); a later call goes on with the next
+        restart, so the search can take turns with another one."""
         task, cfg, goal = self.task, self.cfg, self.goal
-        init = self.bfs.init
-        if goal.any_ok(init) and (res := self.result((), ())):
-            return res
-        if cfg.meet:
-            m = Meet(task, self.p, cfg.literals, self.nfree, cfg.meet_depth,
-                     deadline=self.clock() + cfg.meet_frac * (self.deadline - self.t0), clock=self.clock)
-            self.meet = m if m.ok else None
-        res = self.finish(init, sig_of(init), (), ())
-        if res:
-            return res
-        width = cfg.beam
-        while self.clock() < self.deadline:
-            res, exhausted = self.beam_search(width)
-            if res:
-                return res
-            if exhausted:
-                break
-            width *= 2
-        return unsolved(task, self.clock() - self.t0, "guided", self.cand)
+        final = self.deadline
+        if until is not None:
+            self.deadline = min(until, final)
+        try:
+            if self.width == 0:
+                init = self.bfs.init
+                if goal.any_ok(init) and (res := self.result((), ())):
+                    return res
+                if cfg.meet:
+                    m = Meet(task, self.p, cfg.literals, self.nfree, cfg.meet_depth,
+                             deadline=self.clock() + cfg.meet_frac * (final - self.t0), clock=self.clock)
+                    self.meet = m if m.ok else None
+                res = self.finish(init, sig_of(init), (), ())
+                if res:
+                    return res
+                self.width = cfg.beam
+            while self.clock() < self.deadline and not self.exhausted:
+                res, self.exhausted = self.beam_search(self.width)
+                if res:
+                    return res
+                if not self.exhausted and self.clock() < self.deadline:
+                    self.width *= 2
+            return unsolved(task, self.clock() - self.t0, "guided", self.cand)
+        finally:
+            self.deadline = final
 
     def children(self, node, depth):
         """(score, state, sig, prog, bound) of every child; a solution as soon as one is found."""
@@ -259,7 +270,7 @@ class Guided:
             best: dict = {}
             for node in beam:
                 self.expanded += 1
-                if clock() > self.deadline:
+                if not self.expanded & 7 and clock() > self.deadline:
                     return None, False
                 for ch in self.children(node, depth):
                     new = ch[1]
@@ -295,7 +306,34 @@ class Guided:
         return None, exhausted
 
 
+@dataclass
+class MeetGuidedConfig(GuidedConfig):
+    first: float = 0.1                   # guided search alone for this share of the time limit, then ...
+    meet_share: float = 0.4              # ... `meet` (BFS + meeting, today's default) for this share, then
+                                         # guided search again (continuing its restarts) for the rest
+
+
+class MeetGuided(GuidedSearch):
+    """Time slices: guided search, then the BFS + meeting (`meet`), then guided search again."""
+
+    def __call__(self, task: Task, time_limit: float, p: Profile, cfg: MeetGuidedConfig) -> SearchResult:
+        from .default import DefaultConfig
+        from .hybrid import hybrid_search
+        g = Guided(task, p, cfg, time_limit, self.net)
+        res = g.run(until=g.t0 + cfg.first * time_limit)
+        if res.solved:
+            return res
+        left = g.deadline - g.clock()
+        mres = hybrid_search(task, min(left, cfg.meet_share * time_limit), p, DefaultConfig(clock=cfg.clock))
+        g.cand += mres.candidates
+        if mres.solved:
+            mres.seconds, mres.candidates = g.clock() - g.t0, g.cand
+            return mres
+        return g.run()
+
+
 register_method("guided", config=GuidedConfig)(GuidedSearch)
+register_method("meet_guided", config=MeetGuidedConfig)(MeetGuided)
 register_method("guided_uniform", config=GuidedConfig, section="guided", defaults={"policy": "uniform"})(GuidedSearch)
 register_method("guided_novalue", config=GuidedConfig, section="guided", defaults={"value_weight": 0.0})(GuidedSearch)
 register_method("guided_noconst", config=GuidedConfig, section="guided", defaults={"const_head": False})(GuidedSearch)
