@@ -116,7 +116,7 @@ def test_time_limit_is_honoured(tiny):
     rng = random.Random(4)
     ex = tuple(Example((rng.randint(-60, 60), rng.randint(-60, 60)), (rng.randint(-60, 60),)) for _ in range(5))
     t = Task("noise", ex, free_constants=1)                                   # almost surely unsolvable
-    for method in ("guided", "guided_uniform"):
+    for method in ("guided", "guided_uniform", "meet_guided"):
         t0 = time.perf_counter()
         r = build(method, {}, checkpoint=path)(t, 0.5)
         assert time.perf_counter() - t0 < 5.0 and r.seconds < 5.0      # generous: shared CI machines

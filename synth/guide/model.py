@@ -28,7 +28,7 @@ class GuideConfig:
     d_trunk: int = 128        # pooled trunk width
     layers: int = 2           # hidden layers of the example MLP (after the embedding sum) and of the trunk
     n_const: int = 2          # free-constant slots the constant head predicts
-    dropout: float = 0.0
+    dropout: float = 0.1
 
 
 def _mlp(d_in: int, d: int, layers: int, dropout: float) -> nn.Sequential:
