@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OMP_NUM_THREADS=1 PYTHONPATH=$PWD python -m synth.cli train-guide --out runs/guide \
-  draws=9000 data_stride=1000 data_dir=runs/guide_data train.steps=10000
+  draws=9000 data_stride=1000 data_dir=runs/guide_data train.steps=10000 train.stop_at=2500
