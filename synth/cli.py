@@ -27,6 +27,7 @@ COMMANDS = {
     "train-field": "synth.commands.train_field",
     "eval-field": "synth.commands.eval_field",
     "inspect": "synth.commands.inspect",
+    "train-guide": "synth.commands.train_guide",
     "info": "synth.commands.info",
 }
 

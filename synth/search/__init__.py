@@ -9,6 +9,7 @@ See `base.py` for the method interface and `enumerate.py` for the enumerative ba
 from .base import (ALIASES, METHODS, Method, SearchResult, build, get_method, method_names, register_method,
                    unsolved, verify)
 from . import default as _default  # noqa: F401,E402  registers `default` (the hybrid; replaces the alias)
+from . import guided as _guided  # noqa: F401,E402  registers `guided` and its ablations
 
 __all__ = ["ALIASES", "METHODS", "Method", "SearchResult", "build", "get_method", "method_names",
            "register_method", "unsolved", "verify"]

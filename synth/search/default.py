@@ -35,3 +35,4 @@ class DefaultConfig(HybridConfig):
 
 ALIASES.pop("default", None)          # `default` was an alias of `enumerate` until this module registered
 register_method("default", config=DefaultConfig)(HybridSearch)
+register_method("meet", config=DefaultConfig, section="default")(HybridSearch)   # today's default, by name

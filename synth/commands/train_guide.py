@@ -1,0 +1,54 @@
+"""Train the guide (policy, value and free constants for the guided search); resumable.
+
+    synth train-guide --out runs/guide                         # guide=small, both profiles, 30000 steps
+    synth train-guide --out runs/g --steps 200 guide=tiny draws=200 data_dir=runs/guide_data
+
+Data: tasks sampled per profile (synth.guide.data), built once in chunks and cached (data_dir, default the
+run directory). Rerunning the same command after a kill resumes from OUT/checkpoint.pt exactly. Writes
+OUT/checkpoint.pt, OUT/metrics.csv and OUT/guide.pt (weights and meta: what `--method guided
+--checkpoint` reads). Config: synth/conf/train_guide.yaml with the `guide/` group (small, tiny).
+Runs under `torchrun --nproc_per_node N` (DDP, gloo on CPU). Prints one JSON summary line.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+HELP = "train the guide of the guided search (resumable)"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--out", help="run directory (config default runs/guide)")
+    p.add_argument("--steps", type=int, help="optimizer steps in all (config default train.steps)")
+
+
+def main(args) -> int:
+    from pathlib import Path
+
+    from ..config import compose
+    from ..errors import UserError
+    from ..guide.train import TrainGuideConfig, export, train
+
+    overrides = list(args.overrides)
+    if args.out:
+        overrides.append(f"train.out_dir={args.out}")
+    if args.steps is not None:
+        if args.steps < 1:
+            raise UserError("--steps must be >= 1")
+        overrides.append(f"train.steps={args.steps}")
+    cfg = compose("train_guide", overrides, TrainGuideConfig)
+    if not cfg.train.out_dir:
+        raise UserError("train.out_dir must be set (--out DIR)")
+    t0 = time.perf_counter()
+    try:
+        res = train(cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    out = Path(cfg.train.out_dir)
+    export(out / "checkpoint.pt", out / "guide.pt")
+    last = res.history[-1] if res.history else {}
+    print(json.dumps({"out": str(out), "steps": res.step, "seconds": round(time.perf_counter() - t0, 1),
+                      "checkpoint": str(out / "guide.pt"),
+                      **{k: round(v, 4) for k, v in last.items() if k.startswith(("loss", "acc", "val_"))}}))
+    return 0
