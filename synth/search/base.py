@@ -88,7 +88,7 @@ class Method:
 
 
 METHODS: dict[str, Method] = {}
-ALIASES: dict[str, str] = {"default": "enumerate"}
+ALIASES: dict[str, str] = {}
 
 
 def register_method(name: str, config: type | None = None, section: str | None = None, defaults: dict | None = None):

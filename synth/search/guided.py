@@ -317,14 +317,15 @@ class MeetGuided(GuidedSearch):
     """Time slices: guided search, then the BFS + meeting (`meet`), then guided search again."""
 
     def __call__(self, task: Task, time_limit: float, p: Profile, cfg: MeetGuidedConfig) -> SearchResult:
-        from .default import DefaultConfig
+        from .default import MeetConfig
+        from .enumerate import EnumerateConfig
         from .hybrid import hybrid_search
         g = Guided(task, p, cfg, time_limit, self.net)
         res = g.run(until=g.t0 + cfg.first * time_limit)
         if res.solved:
             return res
         left = g.deadline - g.clock()
-        mres = hybrid_search(task, min(left, cfg.meet_share * time_limit), p, DefaultConfig(clock=cfg.clock))
+        mres = hybrid_search(task, min(left, cfg.meet_share * time_limit), p, MeetConfig(enumerate=EnumerateConfig(clock=cfg.clock)))
         g.cand += mres.candidates
         if mres.solved:
             mres.seconds, mres.candidates = g.clock() - g.t0, g.cand

@@ -130,7 +130,7 @@ def test_task_file_hostile(tmp_path, text, jsonl):
 
 
 OVERRIDE_KEYS = ["time_limit", "enumerate.max_length", "enumerate.prune", "enumerate.literals", "enumerate.clock",
-                 "enumerate.free_min", "gradient.lr", "gradient.executor", "hybrid.meet", "default.prior_max",
+                 "enumerate.free_min", "gradient.lr", "gradient.executor", "hybrid.meet", "meet.prior_max",
                  "gradient.alphas"]
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import ROOT
 from dsl import get_profile, parse, run
 from dsl.tasks import Example, Task
 from synth.core.train import TrainConfig, fit
@@ -138,7 +139,7 @@ def test_deepcoder_dsl_suites_verify():
 
     from dsl.tasks import load_tasks
     from synth.search import verify
-    root = Path(__file__).resolve().parents[1] / "datasets/deepcoder_dsl"
+    root = ROOT / "datasets/deepcoder_dsl"
     for name in ("s5.jsonl", "s8.jsonl"):
         tasks = load_tasks(root / name)
         assert len(tasks) == 60 and all(len(t.examples) == 5 for t in tasks)

@@ -108,9 +108,9 @@ def test_model_free_and_ablations_run(tiny_evaluator):
         assert res.solved and res.method == m
 
 
-def test_hybrid_and_default_match_enumerate(tiny_evaluator):
+def test_hybrid_and_meet_match_enumerate(tiny_evaluator):
     enum = build("enumerate")
-    for m in ("hybrid", "default"):
+    for m in ("hybrid", "meet"):
         solve = build(m, {"prior_frontier": 1, "gradient": FAST} if m == "hybrid" else None, tiny_evaluator)
         for task in (INC, SQUARE_INC):
             want = enum(task, 5.0)
@@ -123,7 +123,7 @@ def test_hybrid_finds_constant_outside_pool(tiny_evaluator):
     task = _task({"name": "plus-211-str", "free_constants": 1, "profile": "deepcoder",
                   "examples": _ex([((30,), ("241",)), ((-40,), ("171",)), ((41,), ("252",)), ((-20,), ("191",))])})
     assert not build("enumerate")(task, 1.0).solved           # 211 is outside the baseline's values
-    res = build("default", None, tiny_evaluator)(task, 10.0)
+    res = build("meet", None, tiny_evaluator)(task, 10.0)
     assert res.solved and 211 in res.constants
 
 
