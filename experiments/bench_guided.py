@@ -50,7 +50,7 @@ def run_all(args) -> list[dict]:
                 if (suite, t.name, m) in done:
                     continue
                 if m not in solvers:
-                    solvers[m] = build(m, {"clock": args.clock}, checkpoint=args.checkpoint)
+                    solvers[m] = build(m, clock_section(m, args.clock), checkpoint=args.checkpoint)
                 t0 = time.process_time()
                 r = solvers[m](t, args.time_limit)
                 d = {"suite": suite, "task": t.name, "method": m, "time_limit": args.time_limit, "clock": args.clock,
@@ -120,6 +120,14 @@ def table(rows: list[dict], args) -> str:
                 o = statistics.median(by[(suite, t, m)]["candidates"] for t in both)
                 out.append(f"| {Path(suite).stem} | {m} | {len(both)} | {g:.0f} | {o:.0f} | {o / max(g, 1):.1f}x |")
     return "\n".join(out)
+
+
+def clock_section(method: str, clock: str) -> dict:
+    """The config section that sets `method`'s clock (the BFS-based methods take it from their enumerate part)."""
+    import dataclasses
+    from synth.search import get_method
+    fields = {f.name for f in dataclasses.fields(get_method(method).config)}
+    return {"clock": clock} if "clock" in fields else {"enumerate": {"clock": clock}}
 
 
 def main(argv=None) -> None:
