@@ -32,23 +32,12 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from pathlib import Path
 
-    from ..config import compose
     from ..errors import UserError
     from ..executor.api import export
     from ..executor.distill import DistillConfig, train
+    from .training import compose_training
 
-    overrides = list(args.overrides)
-    if args.out:
-        overrides.append(f"train.out_dir={args.out}")
-    if args.steps is not None:
-        if args.steps < 1:
-            raise UserError("--steps must be >= 1")
-        overrides.append(f"train.steps={args.steps}")
-    cfg = compose("distill", overrides, DistillConfig)
-    if args.data and not (Path(args.data) / "manifest.json").exists():
-        raise UserError(f"--data {args.data}: no manifest.json (make it with synth generate-data)")
-    if not cfg.train.out_dir:
-        raise UserError("train.out_dir must be set (--out DIR)")
+    cfg = compose_training("distill", DistillConfig, args)
     command = "synth " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("synth") else \
         "synth distill " + " ".join(a for a in sys.argv[1:] if a != "distill")
     try:

@@ -28,25 +28,12 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from pathlib import Path
 
-    from ..config import compose
     from ..errors import UserError
     from ..evaluator.api import export
     from ..evaluator.train import TrainEvaluatorConfig, train
+    from .training import compose_training
 
-    overrides = list(args.overrides)
-    if args.out:
-        overrides.append(f"train.out_dir={args.out}")
-    if args.steps is not None:
-        if args.steps < 1:
-            raise UserError("--steps must be >= 1")
-        overrides.append(f"train.steps={args.steps}")
-    cfg = compose("train_evaluator", overrides, TrainEvaluatorConfig)
-    if args.data and not (Path(args.data) / "manifest.json").exists():
-        raise UserError(f"--data {args.data}: no manifest.json (make it with synth generate-data)")
-    if not cfg.train.out_dir:
-        raise UserError("train.out_dir must be set (--out DIR)")
-    from ..io import make_dir
-    make_dir(cfg.train.out_dir, "--out")
+    cfg = compose_training("train_evaluator", TrainEvaluatorConfig, args)
     if cfg.init:
         from ..core.checkpoint import check_path
         check_path(cfg.init, f"init={cfg.init}")

@@ -12,6 +12,7 @@ Runs under `torchrun --nproc_per_node N` (DDP, gloo on CPU). Prints one JSON sum
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -26,25 +27,18 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from pathlib import Path
 
-    from ..config import compose
     from ..errors import UserError
     from ..guide.train import TrainGuideConfig, export, train
+    from .training import compose_training
 
-    overrides = list(args.overrides)
-    if args.out:
-        overrides.append(f"train.out_dir={args.out}")
-    if args.steps is not None:
-        if args.steps < 1:
-            raise UserError("--steps must be >= 1")
-        overrides.append(f"train.steps={args.steps}")
-    cfg = compose("train_guide", overrides, TrainGuideConfig)
-    if not cfg.train.out_dir:
-        raise UserError("train.out_dir must be set (--out DIR)")
+    cfg = compose_training("train_guide", TrainGuideConfig, args)
     t0 = time.perf_counter()
     try:
         res = train(cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
     except ValueError as e:
         raise UserError(str(e)) from None
+    if int(os.environ.get("RANK", "0")) != 0:   # under torchrun only rank 0 writes; the others are done
+        return 0
     out = Path(cfg.train.out_dir)
     export(out / "checkpoint.pt", out / "guide.pt")
     last = res.history[-1] if res.history else {}
