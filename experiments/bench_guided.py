@@ -130,6 +130,31 @@ def clock_section(method: str, clock: str) -> dict:
     return {"clock": clock} if "clock" in fields else {"enumerate": {"clock": clock}}
 
 
+def plot(rows: list[dict], path: str, time_limit: float) -> None:
+    """Tasks solved within t seconds against t, per suite and method, from ONE run's per-task times (an anytime
+    reading of a single run at `time_limit`, not a separate run per limit)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    suites = sorted({r["suite"] for r in rows})
+    fig, axes = plt.subplots(1, len(suites), figsize=(5.5 * len(suites), 4), squeeze=False)
+    grid = np.geomspace(0.01, time_limit, 200)
+    for ax, suite in zip(axes[0], suites):
+        mine = [r for r in rows if r["suite"] == suite]
+        n = len({r["task"] for r in mine})
+        for m in sorted({r["method"] for r in mine}):
+            t = np.sort([r["seconds"] for r in mine if r["method"] == m and r["solved"]])
+            ax.plot(grid, np.searchsorted(t, grid, side="right"), label=f"{m} ({len(t)}/{n})",
+                    lw=2.2 if m in ("default", "guided") else 1.2)
+        ax.set(xscale="log", xlabel=f"seconds per task ({rows[0]['clock']} clock)", ylabel="tasks solved",
+               title=Path(suite).stem if "/" not in suite else "/".join(Path(suite).parts[-2:]))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=10.0)
@@ -141,6 +166,7 @@ def main(argv=None) -> None:
     ap.add_argument("--partial", default=str(ROOT / "runs/bench_guided_partial.jsonl"))
     ap.add_argument("--out", default=str(ROOT / "experiments/results/guided.md"))
     ap.add_argument("--no-cost", action="store_true", help="skip the cost-per-node measurement")
+    ap.add_argument("--plot", metavar="PNG", help="also draw tasks solved against time from this run's results")
     args = ap.parse_args(argv)
     args.methods, args.suites = args.methods.split(","), args.suites.split(",")
     import torch
@@ -152,6 +178,8 @@ def main(argv=None) -> None:
         text += (f"\n\nCost on one thread (CPU time): the guide {node:.1f} µs per node (features + one batched call "
                  f"of 256 nodes); the BFS {cand:.2f} µs per candidate (enumerate, first task of the small suite).")
     print(text)
+    if args.plot:
+        plot(rows, args.plot, args.time_limit)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("# Guided search benchmark (experiments/bench_guided.py)\n\n" + text + "\n")
 
