@@ -325,7 +325,8 @@ class MeetGuided(GuidedSearch):
         if res.solved:
             return res
         left = g.deadline - g.clock()
-        mres = hybrid_search(task, min(left, cfg.meet_share * time_limit), p, MeetConfig(enumerate=EnumerateConfig(clock=cfg.clock)))
+        meet = MeetConfig(enumerate=EnumerateConfig(clock=cfg.clock))          # today's `meet`, same clock
+        mres = hybrid_search(task, min(left, cfg.meet_share * time_limit), p, meet)
         g.cand += mres.candidates
         if mres.solved:
             mres.seconds, mres.candidates = g.clock() - g.t0, g.cand
