@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dsl import get_profile, parse, run  # noqa: E402
-from dsl.machine import apply  # noqa: E402
+from dsl import get_profile, parse  # noqa: E402
+from dsl.redundancy import outputs, redundant  # noqa: E402
 from dsl.sampler import sample_task  # noqa: E402
 from dsl.tasks import Example, Task, parse_tasks  # noqa: E402
 
@@ -45,30 +45,6 @@ def far_value(rng: random.Random, profile: str) -> int:
         v = rng.randint(lo, hi) * rng.choice((-1, 1))
         if p.int_min <= v <= p.int_max:
             return v
-
-
-def outputs(code, inputs, consts, p, match):
-    outs = []
-    for stack in inputs:
-        r = run(code, stack, consts, p)
-        if not r.ok or not r.stack:
-            return None
-        outs.append(tuple(r.stack[-1:]) if match == "top" else tuple(r.stack))
-    return outs
-
-
-def redundant(code, inputs, consts, p) -> bool:
-    """Do two prefixes of the program leave the same stacks on every example?"""
-    seen, stacks = set(), [list(s) for s in inputs]
-    for i in range(len(code) + 1):
-        key = repr([tuple(s) for s in stacks])
-        if key in seen:
-            return True
-        seen.add(key)
-        if i < len(code):
-            for s in stacks:
-                apply(code[i], s, consts, p)
-    return False
 
 
 def candidate(rng: random.Random, profile: str, i: int, tries: int = 20) -> Task | None:

@@ -39,10 +39,10 @@ from .config import REMOVED, EvaluatorConfig, config_from_meta  # noqa: F401  (r
 from .decoder import Decoder, predict_feats  # noqa: F401
 from .embedding import READOUT, ElemEmbed, ResMLP, SlotEmbed, _num_scale, _numeric  # noqa: F401
 from .losses import state_loss  # noqa: F401
-from .transition import ALU, ElemCopy, rank_onehot, routing_table  # noqa: F401
+from .transition import ALU, ElemCopy, OpSteps, rank_onehot, routing_table  # noqa: F401
 
 
-class LatentMachine(nn.Module):
+class LatentMachine(OpSteps, nn.Module):
     def __init__(self, cfg: EvaluatorConfig, profile="small"):
         super().__init__()
         self.cfg = cfg
@@ -161,29 +161,6 @@ class LatentMachine(nn.Module):
         other = (live - p_int.sum(-1)).clamp(min=0).sum(1, keepdim=True)       # (B, 1)
         feats = torch.cat([_numeric(v.sum(1), _num_scale(self.profile)), other], -1)   # (B, READOUT)
         return feats.to(e.dtype), rank_onehot(v, live > 0.5).to(e.dtype)       # (B, E, E) ranks
-
-    def _level(self, z: Tensor, level: Tensor | None) -> Tensor:
-        if level is None:
-            return torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
-        return level
-
-    def transition(self, z: Tensor, ops: Tensor, lit: Tensor | None = None, level: Tensor | None = None) -> Tensor:
-        """One discrete item per row: ops (B,) ids (push_id pushes lit (B, F)); level (B,) -> Z' (B, T, C)."""
-        cond = self.op_emb(ops) + self.level_vec(self._level(z, level))
-        lit_z = None
-        if lit is not None:
-            lit_z = self.encode_rows(lit)                                      # (B, C), (B, L, C) | None
-            cond = cond + (ops == self.push_id)[:, None].to(cond.dtype) * self.lit_proj(lit_z[0])
-        return self._step(z, cond, self.route[ops], lit_z)
-
-    def transition_soft(self, z: Tensor, weights: Tensor, level: Tensor | None = None) -> Tensor:
-        """weights (B, n_ops) over self.ops (a distribution; differentiable) -> Z' (B, T, C)."""
-        if weights.dim() != 2 or weights.shape[-1] != self.n_ops:
-            raise ValueError(f"op weights must be (B, {self.n_ops}), got {tuple(weights.shape)}")
-        w = weights.to(self.op_emb.weight.dtype)
-        cond = w @ self.op_emb.weight[:self.n_ops] + self.level_vec(self._level(z, level))
-        route = torch.einsum("bk,kds->bds", w, self.route[:self.n_ops])
-        return self._step(z, cond, route, None)
 
     def decode(self, z: Tensor) -> dict[str, Tensor]:
         return self.decoder(z)

@@ -123,3 +123,32 @@ def rank_onehot(v: Tensor, on: Tensor) -> Tensor:
     lower = (vr[:, None, :] < vr[:, :, None]) | ((vr[:, None, :] == vr[:, :, None]) & before)   # (B, i, j)
     rank = (lower & on[:, None, :]).sum(-1).clamp(max=E - 1)                   # (B, E)
     return F.one_hot(rank, E).to(v.dtype) * on[..., None]
+
+
+class OpSteps:
+    """The op-conditioned step shared by the evaluator (LatentMachine) and its student (synth/executor): a mixin
+    for a module with `op_emb`, `level_vec`, `route`, `n_ops`, `push_id`, `lit_proj`, `encode_rows` and
+    `_step(z, cond, route, lit_z)`."""
+
+    def _level(self, z: Tensor, level: Tensor | None) -> Tensor:
+        if level is None:
+            return torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        return level
+
+    def transition(self, z: Tensor, ops: Tensor, lit: Tensor | None = None, level: Tensor | None = None) -> Tensor:
+        """One discrete item per row: ops (B,) ids (push_id pushes lit (B, F)); level (B,) -> Z' (B, T, C)."""
+        cond = self.op_emb(ops) + self.level_vec(self._level(z, level))
+        lit_z = None
+        if lit is not None:
+            lit_z = self.encode_rows(lit)                                      # ((B, C), element latents | None)
+            cond = cond + (ops == self.push_id)[:, None].to(cond.dtype) * self.lit_proj(lit_z[0])
+        return self._step(z, cond, self.route[ops], lit_z)
+
+    def transition_soft(self, z: Tensor, weights: Tensor, level: Tensor | None = None) -> Tensor:
+        """weights (B, n_ops) over self.ops (a distribution; differentiable) -> Z' (B, T, C)."""
+        if weights.dim() != 2 or weights.shape[-1] != self.n_ops:
+            raise ValueError(f"op weights must be (B, {self.n_ops}), got {tuple(weights.shape)}")
+        w = weights.to(self.op_emb.weight.dtype)
+        cond = w @ self.op_emb.weight[:self.n_ops] + self.level_vec(self._level(z, level))
+        route = torch.einsum("bk,kds->bds", w, self.route[:self.n_ops])
+        return self._step(z, cond, route, None)

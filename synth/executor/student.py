@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data.tokenizer import StateTokenizer
-from ..evaluator.model import Decoder, ResMLP, SlotEmbed, routing_table
+from ..evaluator.model import Decoder, OpSteps, ResMLP, SlotEmbed, routing_table
 
 KIND = "synth-executor/1"
 
@@ -94,7 +94,7 @@ class StudentALU(nn.Module):
         return self.norm[0](top + d_top), self.norm[1](status + d_st)
 
 
-class StudentMachine(nn.Module):
+class StudentMachine(OpSteps, nn.Module):
     def __init__(self, cfg: StudentConfig, profile="small"):
         super().__init__()
         self.cfg = cfg
@@ -166,29 +166,6 @@ class StudentMachine(nn.Module):
             p.requires_grad_(False)
         self._empty = None
         return self.eval()
-
-    def transition(self, z: Tensor, ops: Tensor, lit: Tensor | None = None, level: Tensor | None = None) -> Tensor:
-        """One discrete item per row: ops (B,) ids (push_id pushes lit (B, F)); level (B,) -> Z' (B, S, C)."""
-        cond = self.op_emb(ops) + self.level_vec(self._level(z, level))
-        lit_z = None
-        if lit is not None:
-            lit_z = self.encode_rows(lit)                                      # ((B, C), None)
-            cond = cond + (ops == self.push_id)[:, None].to(cond.dtype) * self.lit_proj(lit_z[0])
-        return self._step(z, cond, self.route[ops], lit_z)
-
-    def transition_soft(self, z: Tensor, weights: Tensor, level: Tensor | None = None) -> Tensor:
-        """weights (B, n_ops) over self.ops (a distribution; differentiable) -> Z' (B, S, C)."""
-        if weights.dim() != 2 or weights.shape[-1] != self.n_ops:
-            raise ValueError(f"op weights must be (B, {self.n_ops}), got {tuple(weights.shape)}")
-        w = weights.to(self.op_emb.weight.dtype)
-        cond = w @ self.op_emb.weight[:self.n_ops] + self.level_vec(self._level(z, level))
-        route = torch.einsum("bk,kds->bds", w, self.route[:self.n_ops])
-        return self._step(z, cond, route, None)
-
-    def _level(self, z: Tensor, level: Tensor | None) -> Tensor:
-        if level is None:
-            return torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
-        return level
 
     # ---- D ------------------------------------------------------------------------------------------
     def decode(self, z: Tensor) -> dict[str, Tensor]:

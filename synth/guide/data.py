@@ -31,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dsl import get_profile, parse, run
+from dsl import get_profile, parse
 from dsl.machine import apply
 from dsl.ops import CONST_INDEX, Fail
+from dsl.redundancy import outputs, redundant, shorter_equivalent
 from dsl.sampler import sample_task
 
 from .features import INT_LO, LITERALS, MAX_REM, PROFILES, Featurizer, item_id
@@ -49,39 +50,6 @@ def _far(rng: random.Random, profile: str) -> int:
         v = rng.randint(lo, hi) * rng.choice((-1, 1))
         if p.int_min <= v <= p.int_max:
             return v
-
-
-def _outs(code, inputs, consts, p):
-    outs = []
-    for s in inputs:
-        r = run(code, s, consts, p)
-        if not r.ok or not r.stack:
-            return None
-        outs.append(tuple(r.stack[-1:]))
-    return outs
-
-
-def _redundant(code, inputs, consts, p) -> bool:
-    seen, stacks = set(), [list(s) for s in inputs]
-    for i in range(len(code) + 1):
-        key = repr([tuple(s) for s in stacks])
-        if key in seen:
-            return True
-        seen.add(key)
-        if i < len(code):
-            for s in stacks:
-                apply(code[i], s, consts, p)
-    return False
-
-
-def _shorter(code, inputs, consts, p, outs) -> bool:
-    """Does deleting some segment of 1..3 items keep the outputs?"""
-    for n in (1, 2, 3):
-        for j in range(len(code) - n + 1):
-            short = code[:j] + code[j + n:]
-            if short and _outs(short, inputs, consts, p) == outs:
-                return True
-    return False
 
 
 def suite_keys(root: Path | None = None) -> set:
@@ -132,21 +100,21 @@ def _draw(rng: random.Random, profile: str, i: int, keys) -> dict | None:
         code = [f"c{order.index(CONST_INDEX[c])}" if type(c) is str and c in CONST_INDEX else c for c in code]
         for _ in range(30):
             free = tuple(_far(rng, profile) for _ in range(nfree))
-            outs = _outs(code, inputs, free, p)
+            outs = outputs(code, inputs, free, p)
             if outs is None:
                 continue
             other = tuple(_far(rng, profile) for _ in range(nfree))
-            if all(_outs(code, inputs, free[:k] + other[k:k + 1] + free[k + 1:], p) != outs for k in range(nfree)):
+            if all(outputs(code, inputs, free[:k] + other[k:k + 1] + free[k + 1:], p) != outs for k in range(nfree)):
                 break
         else:
             return None
     consts = given + free
-    outs = _outs(code, inputs, consts, p)
+    outs = outputs(code, inputs, consts, p)
     if outs is None or len({repr(o) for o in outs}) == 1:
         return None
     if all(s and repr(o) == repr(tuple(s[-1:])) for s, o in zip(inputs, outs)):
         return None
-    if _redundant(code, inputs, consts, p) or _shorter(code, inputs, consts, p, outs):
+    if redundant(code, inputs, consts, p) or shorter_equivalent(code, inputs, consts, p, outs):
         return None
     if keys and repr([(list(_j(s)), list(_j(o))) for s, o in zip(inputs, outs)]) in keys:
         return None
