@@ -44,8 +44,6 @@ def same_state(pred, result: dict) -> bool:
 def main(args) -> int:
     import torch
 
-    from dsl import DslSyntaxError, parse, run
-
     from ..errors import UserError
     from ..evaluator.api import load_evaluator
     from ..io import read_jsonl
@@ -57,38 +55,14 @@ def main(args) -> int:
         raise UserError("--batch-size must be >= 1")
     torch.set_num_threads(1)
     records = list(read_jsonl(args.traces))      # the whole file is read and checked before the model loads
-    loaded = [(n, rec, _load(rec, f"{args.traces}: line {n}")) for n, rec in records]
+    for n, rec in records:
+        _load(rec, f"{args.traces}: line {n}")
     if args.checkpoint:
         from ..core.checkpoint import read_checkpoint
         read_checkpoint(args.checkpoint, f"--checkpoint {args.checkpoint}")
     ev = load_evaluator(args.checkpoint)
-    codes, inputs, consts, results, skipped = [], [], [], [], 0
-    for n, rec, (prog, p, stack, cs) in loaded:
-        where = f"{args.traces}: line {n}"
-        if p.name != ev.profile.name:
-            raise UserError(f"{where}: profile {p.name!r} differs from the checkpoint's {ev.profile.name!r}")
-        try:
-            code = parse(prog, p).code
-        except DslSyntaxError:
-            skipped += 1
-            continue
-        result = rec.get("result")
-        if result is not None and not (isinstance(result, dict) and isinstance(result.get("ok"), bool) and
-                                       isinstance(result.get("stack", []), list)):
-            raise UserError(f"{where}, field 'result': must be an object with a boolean 'ok' (and a 'stack' array)")
-        result = result or run(code, stack, cs, p).to_json()
-        if result.get("error") == "syntax":
-            skipped += 1
-            continue
-        if len(cs) > ev.tok.n_consts:
-            raise UserError(f"{where}: {len(cs)} constants; the {p.name} profile has {ev.tok.n_consts}")
-        codes.append(code), inputs.append(stack), consts.append(cs), results.append(result)
-    if not codes:
-        raise UserError(f"{args.traces}: no records to evaluate")
-    preds = ev.run_programs(codes, inputs, consts, batch_size=args.batch_size)
-    hits = [same_state(pr, r) for pr, r in zip(preds, results)]
-    report = summarize(codes, hits)
-    report["skipped"] = skipped
+    from ..executor.evaluate import score
+    report = score(ev, args.traces, args.batch_size, records=records)
     print_table(report, sys.stderr)
     print(json.dumps(report))
     return 0

@@ -15,22 +15,23 @@ from __future__ import annotations
 from ..commands.eval_evaluator import same_state, summarize
 
 
-def load_runs(traces: str, profile: str, n_consts: int) -> tuple[list, list, list, list, int]:
-    """(codes, inputs, constants, results, skipped) of a docs §7 runs file; bad records are UserErrors."""
+def load_runs(traces: str, profile: str, n_consts: int, records: list | None = None
+              ) -> tuple[list, list, list, list, int]:
+    """(codes, inputs, constants, results, skipped) of a docs §7 runs file; bad records are UserErrors.
+    `records`: the file's (line, record) pairs when the caller has read them already (synth.io.read_jsonl)."""
     from dsl import DslSyntaxError, parse, run
 
     from ..commands.run import _load
     from ..errors import UserError
     from ..io import read_jsonl
-    try:
-        records = list(read_jsonl(traces))
-    except OSError as e:
-        raise UserError(f"{traces}: cannot read: {e.strerror}") from None
+    if records is None:
+        try:
+            records = list(read_jsonl(traces))
+        except OSError as e:
+            raise UserError(f"{traces}: cannot read: {e.strerror}") from None
     codes, inputs, consts, results, skipped = [], [], [], [], 0
     for n, rec in records:
         where = f"{traces}: line {n}"
-        if isinstance(rec, Exception):
-            raise UserError(f"{where}, column {rec.colno}: invalid JSON: {rec.msg}")
         prog, p, stack, cs = _load(rec, where)
         if p.name != profile:
             raise UserError(f"{where}: profile {p.name!r} differs from the checkpoint's {profile!r}")
@@ -39,7 +40,11 @@ def load_runs(traces: str, profile: str, n_consts: int) -> tuple[list, list, lis
         except DslSyntaxError:
             skipped += 1
             continue
-        result = rec.get("result") or run(code, stack, cs, p).to_json()
+        result = rec.get("result")
+        if result is not None and not (isinstance(result, dict) and isinstance(result.get("ok"), bool) and
+                                       isinstance(result.get("stack", []), list)):
+            raise UserError(f"{where}, field 'result': must be an object with a boolean 'ok' (and a 'stack' array)")
+        result = result or run(code, stack, cs, p).to_json()
         if result.get("error") == "syntax":
             skipped += 1
             continue
@@ -51,9 +56,10 @@ def load_runs(traces: str, profile: str, n_consts: int) -> tuple[list, list, lis
     return codes, inputs, consts, results, skipped
 
 
-def score(ev, traces: str, batch_size: int = 512) -> dict:
-    """eval-evaluator's report for `ev` (an Evaluator over the evaluator or the student) on a runs file."""
-    codes, inputs, consts, results, skipped = load_runs(traces, ev.profile.name, ev.tok.n_consts)
+def score(ev, traces: str, batch_size: int = 512, records: list | None = None) -> dict:
+    """eval-evaluator's report for `ev` (an Evaluator over the evaluator or the student) on a runs file
+    (`records`: as load_runs)."""
+    codes, inputs, consts, results, skipped = load_runs(traces, ev.profile.name, ev.tok.n_consts, records)
     preds = ev.run_programs(codes, inputs, consts, batch_size=batch_size)
     report = summarize(codes, [same_state(pr, r) for pr, r in zip(preds, results)])
     report["skipped"] = skipped
