@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from dsl import DslSyntaxError, Program, matches, parse, run, to_json
+from dsl.ops import CONST_INDEX
 from dsl.profiles import Profile, get_profile
 from dsl.tasks import Task
 
@@ -157,3 +158,30 @@ def unsolved(task: Task, seconds: float, method: str, candidates: int) -> Search
 
 
 from dsl.machine import code_text as program_text  # noqa: E402,F401  (one code-to-text helper: dsl.machine)
+
+
+def simplify_code(task: Task, code: list, consts: list, p: Profile, verify) -> tuple[list, list]:
+    """Delete segments of 1..3 items while `verify` still accepts the program, then renumber the free
+    constants (those after the task's given ones) in order of use and drop unused ones."""
+    code, consts = list(code), list(consts)
+    changed = True
+    while changed and code:
+        changed = False
+        for n in (3, 2, 1):
+            for j in range(len(code) - n + 1):
+                shorter = code[:j] + code[j + n:]
+                if verify(task, shorter, consts, p):
+                    code, changed = shorter, True
+                    break
+            if changed:
+                break
+    g = len(task.constants)
+    order: list[int] = []
+    for c in code:
+        if isinstance(c, str) and c in CONST_INDEX and CONST_INDEX[c] >= g and CONST_INDEX[c] not in order:
+            order.append(CONST_INDEX[c])
+    slot = {k: g + n for n, k in enumerate(order)}
+    new = [f"c{slot[CONST_INDEX[c]]}" if isinstance(c, str) and c in CONST_INDEX and CONST_INDEX[c] >= g else c
+           for c in code]
+    new_consts = list(task.constants) + [consts[k] for k in order]
+    return (new, new_consts) if verify(task, new, new_consts, p) else (code, consts)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import SearchResult, verify
-from .space import TaskSpace, code_to_text, simplify_code
+from .base import simplify_code
+from .space import TaskSpace, code_to_text
 
 
 class Adam:

@@ -38,7 +38,8 @@ from .base import SearchResult, register_method, unsolved, verify
 from .bfs import BFS, TAIL_OPS, generic, sig_of, solve_tail
 from .bidir import Meet
 from .fastops import push_step
-from .space import code_to_text, simplify_code
+from .base import simplify_code
+from .space import code_to_text
 
 SOLVE_OPS = ("div", "mod", "min", "max")
 
@@ -220,7 +221,7 @@ class Guided:
         score, state, sig, prog, bound = node
         logp, _, consts = self.oracle.get(state, bound)
         r = self.bfs.max_len - depth - 1
-        goal, out = self.goal, []
+        out = []
         lp = (lambda v: 0.0) if logp is None else (lambda v: float(logp[v]) if v is not None else -8.0)
         if sig is None:
             for i, new, nb in generic(state, self.bfs.items, bound, 0, self.p):

@@ -44,7 +44,8 @@ from .base import SearchResult, register_method, verify
 from .bfs import BFS, Item
 from .enumerate import EnumerateConfig
 from .bidir import Meet
-from .space import code_to_text, simplify_code
+from .base import simplify_code
+from .space import code_to_text
 from .fastops import push_step
 from .gradient import GradientConfig, GradientSearch, gradient_search
 

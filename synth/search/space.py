@@ -29,8 +29,9 @@ from dsl.profiles import Profile
 from dsl.tasks import Task
 from dsl.values import literal_text
 
-from .bfs import TYPE as _TYPE
-from .bfs import Goal, Item, Reach, graph_reach, sig_of
+from .bfs import Item, sig_of
+from .prune import TYPE as _TYPE
+from .prune import Goal, Reach, graph_reach
 from .fastops import push_step, state_step
 _SIGN = abstracter("sign")
 
@@ -385,33 +386,6 @@ def _reward_one(s, o, exact: bool) -> float:
         elif type(x) is int:
             tot += 1.0 / (1.0 + abs(x - y))
     return tot / (2 * max(1, len(o)))
-
-
-def simplify_code(task: Task, code: list, consts: list, p: Profile, verify) -> tuple[list, list]:
-    """Delete segments of 1..3 items while `verify` still accepts the program, then renumber the free
-    constants (those after the task's given ones) in order of use and drop unused ones."""
-    code, consts = list(code), list(consts)
-    changed = True
-    while changed and code:
-        changed = False
-        for n in (3, 2, 1):
-            for j in range(len(code) - n + 1):
-                shorter = code[:j] + code[j + n:]
-                if verify(task, shorter, consts, p):
-                    code, changed = shorter, True
-                    break
-            if changed:
-                break
-    g = len(task.constants)
-    order: list[int] = []
-    for c in code:
-        if isinstance(c, str) and c in CONST_INDEX and CONST_INDEX[c] >= g and CONST_INDEX[c] not in order:
-            order.append(CONST_INDEX[c])
-    slot = {k: g + n for n, k in enumerate(order)}
-    new = [f"c{slot[CONST_INDEX[c]]}" if isinstance(c, str) and c in CONST_INDEX and CONST_INDEX[c] >= g else c
-           for c in code]
-    new_consts = list(task.constants) + [consts[k] for k in order]
-    return (new, new_consts) if verify(task, new, new_consts, p) else (code, consts)
 
 
 from dsl.machine import code_text as code_to_text  # noqa: E402,F401

@@ -14,7 +14,7 @@ from dsl.machine import apply
 from dsl.ops import CONST_INDEX, Fail, out_types
 from synth.cli import main
 from synth.search import ALIASES, SearchResult, build, get_method, method_names, verify
-from synth.search.bfs import Goal
+from synth.search.prune import Goal
 from synth.search.enumerate import EnumerateConfig, enumerate_search
 from synth.search.fastops import generic_step, state_step
 
