@@ -24,7 +24,8 @@ Programs are at most the profile's max_program long, so larger step counts are c
 """
 from __future__ import annotations
 
-from .abstract import _outcomes, abstracter, level_of, type_of_abstract
+from .abstract import abstracter, level_of, type_of_abstract
+from .transfer import _outcomes
 from .ops import CONST_INDEX, OPS
 from .profiles import get_profile
 
