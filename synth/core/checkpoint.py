@@ -112,3 +112,21 @@ def check_resume(state: dict, cfg, meta: dict | None, ckpt_path) -> None:
     if changed:
         raise UserError(f"{ckpt_path}: cannot resume with other settings ({describe(changed)}); "
                         f"rerun with the checkpoint's settings to go on, {fresh_hint(meta, ckpt_path)}")
+
+
+def read_model(path, default: Path, kind: str, what: str, command: str,
+               map_location: str | torch.device = "cpu") -> tuple[Path, dict[str, Any], dict]:
+    """(path, state, meta) of a model checkpoint of `kind` (path None: the shipped `default`): a one-line
+    UserError when it is missing, unreadable or of another kind. `what` names the model ("evaluator"),
+    `command` the synth command that trains one."""
+    from ..errors import UserError
+    path = Path(path) if path is not None else default
+    if not path.exists():
+        raise UserError(f"{path}: no such {what} checkpoint" + (
+            f" (the shipped default is missing: train one with synth {command})" if path == default else ""))
+    st = read_checkpoint(path, str(path), map_location=map_location)
+    meta = st.get("meta", {})
+    if meta.get("kind") != kind:
+        raise UserError(f"{path}: not {'an' if what[0] in 'aeiou' else 'a'} {what} checkpoint "
+                        f"(kind {meta.get('kind')!r})")
+    return path, st, meta

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..core.checkpoint import read_checkpoint
+from ..core.checkpoint import read_model
 from ..core.train import load_checkpoint, save_atomic
 from ..data.tokenizer import State, level_index
 from .model import LatentMachine, config_from_meta, predict_feats, state_loss
@@ -37,14 +37,7 @@ def export(checkpoint: str | Path, out: str | Path, half: bool = False) -> None:
 def load_evaluator(path: str | Path | None = None, device: str = "cpu") -> "Evaluator":
     """An Evaluator from a checkpoint (training or exported); None: the shipped default for `small`."""
     from ..errors import UserError
-    path = Path(path) if path is not None else PRETRAINED
-    if not path.exists():
-        raise UserError(f"{path}: no such evaluator checkpoint" + (
-            " (the shipped default is missing: train one with synth train-evaluator)" if path == PRETRAINED else ""))
-    st = read_checkpoint(path, str(path), map_location=device)
-    meta = st.get("meta", {})
-    if meta.get("kind") != KIND:
-        raise UserError(f"{path}: not an evaluator checkpoint (kind {meta.get('kind')!r})")
+    path, st, meta = read_model(path, PRETRAINED, KIND, "evaluator", "train-evaluator", device)
     model = LatentMachine(config_from_meta(meta["model"], str(path)), meta.get("profile", "small"))
     try:
         model.load_state_dict(st["model"])

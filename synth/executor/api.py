@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import from_dict
-from ..core.checkpoint import read_checkpoint
+from ..core.checkpoint import read_model
 from ..core.train import load_checkpoint, save_atomic
 from .distill import student_weights
 from .student import KIND, StudentConfig, StudentMachine
@@ -36,16 +36,8 @@ def export(checkpoint: str | Path, out: str | Path, half: bool = False) -> Path:
 
 def load_student(path: str | Path | None = None, device: str = "cpu"):
     """An Evaluator over a frozen StudentMachine from a checkpoint (training or exported); None: the shipped one."""
-    from ..errors import UserError
     from ..evaluator.api import Evaluator
-    path = Path(path) if path is not None else PRETRAINED
-    if not path.exists():
-        raise UserError(f"{path}: no such executor checkpoint" + (
-            " (the shipped default is missing: train one with synth distill)" if path == PRETRAINED else ""))
-    st = read_checkpoint(path, str(path), map_location=device)
-    meta = st.get("meta", {})
-    if meta.get("kind") != KIND:
-        raise UserError(f"{path}: not a student executor checkpoint (kind {meta.get('kind')!r})")
+    path, st, meta = read_model(path, PRETRAINED, KIND, "student executor", "distill", device)
     model = StudentMachine(from_dict(StudentConfig, meta["model"]), meta["profile"])
     weights = student_weights(st["model"]) or st["model"]
     own = model.state_dict()

@@ -86,13 +86,8 @@ def load_field(path: str | Path | None = None, evaluator: str | Path | Latent | 
     from .model import config_from_meta
     from .train import KIND
 
-    path = Path(path) if path is not None else DEFAULT_FIELD
-    if not path.is_file():
-        raise UserError(f"field checkpoint {path} not found (train one with `synth train-field`)")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    meta = state.get("meta", {})
-    if meta.get("kind") != KIND:
-        raise UserError(f"{path}: not a field checkpoint (kind {meta.get('kind')!r})")
+    from ..core.checkpoint import read_model
+    path, state, meta = read_model(path, DEFAULT_FIELD, KIND, "field", "train-field")
     lat = evaluator if isinstance(evaluator, Latent) else Latent.load(_resolve_evaluator(meta, path, evaluator))
     want = meta.get("evaluator_fingerprint")
     if strict_evaluator and want and want != lat.fingerprint:

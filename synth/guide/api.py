@@ -23,20 +23,10 @@ PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained" / "guide.pt"
 
 def load_guide(path: str | Path | None = None):
     """The Guide network of a checkpoint (training or exported) in eval mode; None: the shipped one."""
-    import torch
-
     from ..config import from_dict
-    from ..core.checkpoint import read_checkpoint
-    from ..errors import UserError
+    from ..core.checkpoint import read_model
     from .model import Guide, GuideConfig
-    path = Path(path) if path else PRETRAINED
-    if not path.exists():
-        raise UserError(f"{path}: no such guide checkpoint" + (
-            " (the shipped guide is missing: train one with synth train-guide)" if path == PRETRAINED else ""))
-    st = read_checkpoint(path, str(path))
-    meta = st.get("meta", {})
-    if meta.get("kind") != "guide":
-        raise UserError(f"{path}: not a guide checkpoint (kind {meta.get('kind')!r})")
+    path, st, meta = read_model(path or None, PRETRAINED, "guide", "guide", "train-guide")
     net = Guide(from_dict(GuideConfig, meta["guide"]))
     net.load_state_dict({k: v.float() for k, v in st["model"].items()})
     net.eval()
