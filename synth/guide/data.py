@@ -5,8 +5,11 @@
     arr = build_arrays(recs)                               # dict of numpy arrays, one row per state
     arr = load_or_build("runs/guide/data_small_40000_1000.npz", "small", 40000, 1000)
 
-Tasks. Task i of a stream has a reference program of 1 + i % 10 items drawn by `dsl.sampler.sample_task`
-(5 distinct example inputs, outputs = the final top value), and kind i % 5 as in
+Tasks. The `small` stream is sampler tasks; the `deepcoder` stream alternates: task i is a sampler task
+(j = i // 2 below) for even i and a DeepCoder-style program (dsl/deepcoder.py, the generator of the
+DeepCoder-DSL suites, with the string seeds `guide:dc:{seed}:{i}`) of 1 + (i // 2) % 8 statements for odd i.
+Sampler task j has a reference program of 1 + j % 10 items drawn by `dsl.sampler.sample_task`
+(5 distinct example inputs, outputs = the final top value), and kind j % 5 as in
 experiments/make_hard_suites.py: 0-2 plain (the sampler may give constants), 3 one hidden int constant,
 4 two hidden ones, redrawn far from the literal pool (|c| in 11..64 for small, 65..255 for deepcoder; every
 hidden constant must matter). Hidden constants are renumbered in order of first use (c0 first), as the
@@ -16,8 +19,8 @@ their own string seeds), and a task whose examples equal a suite task's is dropp
 Semantic deduplication (cheap, sufficient for teacher forcing): a task is dropped when its outputs are all
 equal or all equal the input's top, when two prefixes of its program leave the same stacks on every example,
 or when deleting any segment of 1..3 items leaves a program that still gives the same outputs (a shorter
-program does). Not covered: shorter programs that are not a deletion of the reference (e.g. `dup add` for
-`double`); short programs are sampled, not enumerated exhaustively.
+program does). Not covered here: shorter programs that are not a deletion of the reference (e.g. `dup add`
+for `double`). Programs of 1 and 2 items are also enumerated exhaustively (synth/guide/short.py).
 
 States. A program of L items gives L + 1 states (after 0..L items); each row holds the features of the
 state (synth.guide.features), the profile, the next item's vocabulary id (-1 after the last item), the
@@ -35,6 +38,7 @@ from dsl import get_profile, parse
 from dsl.machine import apply
 from dsl.ops import CONST_INDEX, Fail
 from dsl.redundancy import outputs, redundant, shorter_equivalent
+from dsl.deepcoder import draw_task as draw_deepcoder
 from dsl.sampler import sample_task
 
 from .features import INT_LO, LITERALS, MAX_REM, PROFILES, Featurizer, item_id
@@ -69,9 +73,12 @@ def suite_keys(root: Path | None = None) -> set:
 
 def draw(profile: str, seed: int, i: int, keys: set = frozenset(), tries: int = 6) -> dict | None:
     """Task i of the stream (None when `tries` candidates were all dropped)."""
+    if profile == "deepcoder" and i % 2:
+        return _draw_dc(random.Random(f"guide:dc:{seed}:{i}"), 1 + (i // 2) % 8, keys, 100 * tries)
     rng = random.Random(f"guide:{profile}:{seed}:{i}")
+    j = i // 2 if profile == "deepcoder" else i
     for _ in range(tries):
-        r = _draw(rng, profile, i, keys)
+        r = _draw(rng, profile, j, keys)
         if r is not None:
             return r
     return None
@@ -119,6 +126,23 @@ def _draw(rng: random.Random, profile: str, i: int, keys) -> dict | None:
     if keys and repr([(list(_j(s)), list(_j(o))) for s, o in zip(inputs, outs)]) in keys:
         return None
     return {"profile": profile, "inputs": inputs, "outputs": outs, "given": given, "free": free, "code": code}
+
+
+def _draw_dc(rng: random.Random, n_stmts: int, keys, tries: int) -> dict | None:
+    p = get_profile("deepcoder")
+    for _ in range(tries):
+        t = draw_deepcoder(rng, n_stmts)
+        if t is None:
+            continue
+        inputs = [tuple(tuple(v) if type(v) is list else v for v in e["input"]) for e in t["examples"]]
+        code = t["code"]
+        outs = outputs(code, inputs, (), p)
+        if redundant(code, inputs, (), p) or shorter_equivalent(code, inputs, (), p, outs):
+            continue
+        if keys and repr([(e["input"], e["output"]) for e in t["examples"]]) in keys:
+            continue
+        return {"profile": "deepcoder", "inputs": inputs, "outputs": outs, "given": (), "free": (), "code": code}
+    return None
 
 
 def _j(vals):
@@ -179,32 +203,43 @@ def build_arrays(recs: list[dict]) -> dict:
 
 
 def load_or_build(folder: str | Path, profile: str, n: int, seed: int, log=None, chunk: int = 1000,
-                  stride: int = 1000) -> dict:
-    """The arrays (build_arrays) of the kept tasks among the draws start..start + chunk - 1 of the stream
-    (profile, seed) for start = 0, stride, 2 * stride, ... < n. Each chunk's task records are cached as
-    folder/tasks_{profile}_{seed}_{start}.pkl.gz (so a larger `n` reuses them, several processes may build
-    disjoint chunks, and changing the features does not redraw the tasks)."""
+                  stride: int = 1000, short_sets: int = 0) -> dict:
+    """The arrays (build_arrays) of the short programs on `short_sets` input sets (synth/guide/short.py)
+    followed by the kept tasks among the draws start..start + chunk - 1 of the stream (profile, seed) for
+    start = 0, stride, 2 * stride, ... < n. The task records are cached in folder (tasks_{profile}_{seed}_
+    {start}.pkl.gz per chunk, short_{profile}_{seed}_{short_sets}.pkl.gz), so a larger `n` reuses them,
+    several processes may build disjoint chunks, and changing the features does not redraw the tasks."""
     recs = []
+    if short_sets:
+        from .short import short_tasks
+        recs += _cached(Path(folder) / f"short_{profile}_{seed}_{short_sets}.pkl.gz",
+                        lambda: short_tasks(profile, short_sets, seed, suite_keys()), log)
     for start in range(0, n, stride):
         recs += load_chunk(folder, profile, seed, start, chunk, log)
     return build_arrays(recs)
 
 
 def load_chunk(folder: str | Path, profile: str, seed: int, start: int, chunk: int = 1000, log=None) -> list[dict]:
+    def make():
+        keys = suite_keys()
+        return [r for i in range(start, start + chunk) if (r := draw(profile, seed, i, keys)) is not None]
+    return _cached(Path(folder) / f"tasks_{profile}_{seed}_{start}.pkl.gz", make, log)
+
+
+def _cached(path: Path, make, log=None) -> list[dict]:
+    """The records pickled at path, or make()'s, written there atomically first."""
     import gzip
     import os
     import pickle
-    path = Path(folder) / f"tasks_{profile}_{seed}_{start}.pkl.gz"
     if path.exists():
         with gzip.open(path, "rb") as f:
             return pickle.load(f)
-    keys = suite_keys()
-    recs = [r for i in range(start, start + chunk) if (r := draw(profile, seed, i, keys)) is not None]
+    recs = make()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     with gzip.open(tmp, "wb") as f:
         pickle.dump(recs, f)
     tmp.rename(path)
     if log:
-        log(f"guide data {profile}: draws {start}..{start + chunk - 1}: {len(recs)} tasks")
+        log(f"guide data: {path.name}: {len(recs)} tasks")
     return recs

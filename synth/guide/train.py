@@ -1,14 +1,14 @@
 """Teacher-forced training of the guide on the reference programs' states (synth.core.train's loop).
 
     from synth.guide.train import TrainGuideConfig, train
-    cfg = TrainGuideConfig()                 # = synth/conf/train_guide.yaml (guide: small)
-    res = train(cfg)                         # writes cfg.train.out_dir/{data_*.npz, checkpoint.pt, metrics.csv}
-    export(out / "checkpoint.pt", "synth/pretrained/guide.pt")
+    cfg = TrainGuideConfig()                 # = synth/conf/train_guide.yaml (guide: small, profile: small)
+    res = train(cfg)                         # writes cfg.train.out_dir/{tasks_*.pkl.gz, checkpoint.pt, metrics.csv}
+    export(out / "checkpoint.pt", "synth/pretrained/guide_small.pt")
 
-One guide for every profile in `profiles` (the vocabulary, features and constant classes are
-profile-agnostic; the profile is an input and its missing ops are masked out of the policy). Data: the
-first `draws` tasks of each profile's stream (synth.guide.data, seed `data_seed`), built once and cached in
-out_dir as .npz; the last `val_frac` of every profile's rows is held out. A batch is rows drawn with the
+One guide per profile (`profile`; the vocabulary, features and constant classes are profile-agnostic, the
+profile is an input and its missing ops are masked out of the policy). Data (synth.guide.data, seed
+`data_seed`): every program of 1-2 items on `short_sets` input sets, then the first `draws` tasks of the
+profile's stream, cached in data_dir; the last `val_frac` of the rows (stream tasks) is held out. A batch is rows drawn with the
 step's generator (so a killed run resumes exactly). Losses: cross-entropy of the next item (rows with a
 next item), of the remaining length, and of each free constant's value (rows where it is still unbound).
 """
@@ -33,8 +33,9 @@ KIND = "guide"
 
 @dataclass
 class TrainGuideConfig:
-    profiles: list = field(default_factory=lambda: ["small", "deepcoder"])
-    draws: int = 20000            # stream positions per profile (about 70% become tasks, ~5 states each)
+    profile: str = "small"        # the profile this guide is for (one guide per profile)
+    draws: int = 10000            # stream positions (about 70% become tasks, ~5 states each)
+    short_sets: int = 40          # input sets on which every program of 1-2 items is a task
     data_seed: int = 1000         # the streams' seed (the suites use 11, 12 and their own strings)
     data_stride: int = 1000       # chunks of 1000 draws start every data_stride draws (2000: every other one)
     data_dir: str = ""            # where the data chunks are cached ("" = train.out_dir)
@@ -44,24 +45,19 @@ class TrainGuideConfig:
     w_const: float = 0.5
     guide: GuideConfig = field(default_factory=GuideConfig)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
-        steps=30000, lr=2e-3, warmup=200, min_lr_ratio=0.05, batch_size=256, log_every=50, ckpt_every=500,
-        eval_every=1000, out_dir="runs/guide", device="cpu", resume=True))
+        steps=3000, lr=2e-3, warmup=200, min_lr_ratio=0.05, batch_size=256, log_every=50, ckpt_every=500,
+        eval_every=500, out_dir="runs/guide", device="cpu", resume=True))
 
 
 def load_data(cfg: TrainGuideConfig, log=print) -> tuple[dict, dict]:
-    """(train arrays, val arrays) over every profile, as torch tensors."""
-    out = Path(cfg.train.out_dir)
-    tr, va = [], []
-    for prof in cfg.profiles:
-        if prof not in PROFILES:
-            raise ValueError(f"unknown profile {prof!r} in profiles; choose from {', '.join(PROFILES)}")
-        a = load_or_build(Path(cfg.data_dir or out), prof, cfg.draws, cfg.data_seed, log, stride=cfg.data_stride)
-        n = len(a["item"])
-        cut = n - max(1, int(n * cfg.val_frac))
-        tr.append({k: v[:cut] for k, v in a.items()})
-        va.append({k: v[cut:] for k, v in a.items()})
-    cat = lambda parts: {k: torch.from_numpy(np.concatenate([p[k] for p in parts])) for k in parts[0]}  # noqa: E731
-    return cat(tr), cat(va)
+    """(train arrays, val arrays) of the profile, as torch tensors."""
+    if cfg.profile not in PROFILES:
+        raise ValueError(f"unknown profile {cfg.profile!r}; choose from {', '.join(PROFILES)}")
+    a = load_or_build(Path(cfg.data_dir or cfg.train.out_dir), cfg.profile, cfg.draws, cfg.data_seed, log,
+                      stride=cfg.data_stride, short_sets=cfg.short_sets)
+    n = len(a["item"])
+    cut = n - max(1, int(n * cfg.val_frac))
+    return ({k: torch.from_numpy(v[:cut]) for k, v in a.items()}, {k: torch.from_numpy(v[cut:]) for k, v in a.items()})
 
 
 def losses(net: Guide, b: dict, masks: torch.Tensor, cfg: TrainGuideConfig) -> tuple[torch.Tensor, dict]:
@@ -107,7 +103,9 @@ def train(cfg: TrainGuideConfig, log=print):
         return tot
 
     from dataclasses import asdict
-    meta = {"kind": KIND, "guide": asdict(cfg.guide), "profiles": list(cfg.profiles)}
+    meta = {"kind": KIND, "guide": asdict(cfg.guide), "profile": cfg.profile, "profiles": [cfg.profile],
+            "data": {"data_seed": cfg.data_seed, "draws": cfg.draws, "short_sets": cfg.short_sets,
+                     "data_stride": cfg.data_stride}}
     return fit(net, loss_fn, get_batch, cfg.train, meta=meta, eval_fn=eval_fn if cfg.train.eval_every else None)
 
 
