@@ -115,10 +115,13 @@ def check_constants(tasks, solve, profile) -> None:
     from dsl import get_profile
 
     from ..errors import UserError
-    free = getattr(solve.config, "free_constants", None)
+    cfg, key = solve.config, solve.method.section
+    if not hasattr(cfg, "free_constants") and hasattr(cfg, "enumerate"):
+        cfg, key = cfg.enumerate, f"{key}.enumerate"       # the methods that hold the BFS's settings
+    free = getattr(cfg, "free_constants", None)
     if free is None:
         return
-    section = solve.method.section
+    section = key
     for t in tasks:
         p = get_profile(profile or t.profile)
         n_const = sum(1 for o in p.ops if o.startswith("c") and o[1:].isdigit())

@@ -1,10 +1,12 @@
 """Train the guide (policy, value and free constants for the guided search); resumable.
 
-    synth train-guide --out runs/guide                         # guide=small, both profiles, 30000 steps
-    synth train-guide --out runs/g --steps 200 guide=tiny draws=200 data_dir=runs/guide_data
+    synth train-guide --out runs/guide_small                   # guide=small, profile=small, 3000 steps
+    synth train-guide --out runs/guide_deepcoder profile=deepcoder
+    synth train-guide --out runs/g --steps 200 guide=tiny draws=200 short_sets=2 data_dir=runs/guide_data
 
-Data: tasks sampled per profile (synth.guide.data), built once in chunks and cached (data_dir, default the
-run directory). Rerunning the same command after a kill resumes from OUT/checkpoint.pt exactly. Writes
+One guide per profile (the shipped ones: synth/pretrained/guide_{small,deepcoder}.pt, made by
+experiments/train_guide.sh). Data: the profile's short programs and task stream (synth.guide.data), built
+once in chunks and cached (data_dir, default the run directory). Rerunning the same command after a kill resumes from OUT/checkpoint.pt exactly. Writes
 OUT/checkpoint.pt, OUT/metrics.csv and OUT/guide.pt (weights and meta: what `--method guided
 --checkpoint` reads). Config: synth/conf/train_guide.yaml with the `guide/` group (small, tiny).
 Runs under `torchrun --nproc_per_node N` (DDP, gloo on CPU). Prints one JSON summary line.

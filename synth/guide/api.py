@@ -1,7 +1,7 @@
 """Loading the guide and asking it about search states, batched and cached by state.
 
     from synth.guide.api import load_guide, Oracle
-    net = load_guide()                              # the shipped synth/pretrained/guide.pt (or a path)
+    net = load_guide(profile="small")               # the shipped synth/pretrained/guide_small.pt (or a path)
     orc = Oracle(net, task, profile, n_free=1)      # one task
     orc.ask(states, bounds)                         # fills the cache for the states not asked before
     logp, val, cvals = orc.get(state, bound)        # (V,) log-probs over VOCAB (the profile's items only),
@@ -18,15 +18,23 @@ import numpy as np
 
 from .features import INT_LO, PROFILES, Featurizer, mask
 
-PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained" / "guide.pt"
+PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 
 
-def load_guide(path: str | Path | None = None):
-    """The Guide network of a checkpoint (training or exported) in eval mode; None: the shipped one."""
+def shipped(profile: str) -> Path:
+    """The shipped guide of a profile (one per profile: guide_small.pt, guide_deepcoder.pt)."""
+    if profile not in PROFILES:
+        raise ValueError(f"no shipped guide for profile {profile!r} (there are: {', '.join(PROFILES)}); "
+                         "give one with --checkpoint")
+    return PRETRAINED / f"guide_{profile}.pt"
+
+
+def load_guide(path: str | Path | None = None, profile: str = "small"):
+    """The Guide network of a checkpoint (training or exported) in eval mode; None: the profile's shipped one."""
     from ..config import from_dict
     from ..core.checkpoint import read_model
     from .model import Guide, GuideConfig
-    path, st, meta = read_model(path or None, PRETRAINED, "guide", "guide", "train-guide")
+    path, st, meta = read_model(path or None, shipped(profile), "guide", "guide", "train-guide")
     net = Guide(from_dict(GuideConfig, meta["guide"]))
     net.load_state_dict({k: v.float() for k, v in st["model"].items()})
     net.eval()

@@ -1,7 +1,7 @@
 """Guided search: a complete anytime beam search ordered by the guide (policy, value, free constants).
 
     from synth.search import build
-    solve = build("guided", {"beam": 32}, checkpoint=None)      # None: the shipped synth/pretrained/guide.pt
+    solve = build("guided", {"beam": 32}, checkpoint=None)      # None: the shipped guide of each task's profile
     res = solve(task, time_limit=10.0)                           # synth search --method guided
 
 How it searches. Restart r runs a beam search of width beam * 2^r over program length (so every program is
@@ -27,7 +27,7 @@ Ablations: `guided_uniform` (policy, value and constant head replaced by uniform
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from dsl.tasks import Task
 from .base import SearchResult, register_method, unsolved, verify
 from .bfs import BFS, TAIL_OPS, generic, sig_of, solve_tail
 from .bidir import Meet
+from .enumerate import EnumerateConfig
 from .fastops import push_step
 from .base import simplify_code
 from .space import code_to_text
@@ -46,17 +47,9 @@ SOLVE_OPS = ("div", "mod", "min", "max")
 
 @dataclass
 class GuidedConfig:
-    max_length: int = 10                 # longest program tried
-    free_constants: int = 0              # free int constants when the task does not say
-    literals: list = field(default_factory=lambda: [-1, 0, 1, 2, 3, 4, 5, 10])
-    free_min: int = -64                  # the enumerator's pool of free values (the uniform ablation's)
-    free_max: int = 64
-    prune: bool = True                   # the BFS's type-level reachability pruning
-    prune_horizon: int = 3
-    max_states: int = 2_000_000
-    check_every: int = 32
-    solve_tail: bool = True              # solve a final `c op` exactly (add, sub, mul; div, mod, min, max)
-    clock: str = "wall"
+    enumerate: EnumerateConfig = field(default_factory=EnumerateConfig)   # the BFS's items, literal and free-
+                                         # constant pools, pruning, solve_tail and clock (its max_length unused)
+    max_length: int = 10                 # longest program tried (the beam's depth)
     beam: int = 16                       # beam width of the first restart (doubles at each restart)
     rescore: float = 2.0                 # children asked to the guide per beam slot, re-ranked with the value
     value_weight: float = 1.0            # 0: the value head is ignored
@@ -67,18 +60,35 @@ class GuidedConfig:
     meet_depth: int = 3
     meet_frac: float = 0.1               # time for building the goal sets, share of the limit
 
+    def __post_init__(self) -> None:
+        if isinstance(self.enumerate, dict):          # a config section: its keys override EnumerateConfig's
+            from ..config import from_dict
+            self.enumerate = from_dict(EnumerateConfig, self.enumerate)
+
 
 class GuidedSearch:
     def __init__(self, cfg: GuidedConfig, checkpoint: str | None = None):
         if cfg.policy not in ("learned", "uniform"):
             raise ValueError(f"unknown policy {cfg.policy!r}; choose one of learned, uniform")
-        self.net = None
-        if cfg.policy == "learned":
+        self.checkpoint, self.nets = checkpoint, {}
+        if cfg.policy == "learned" and checkpoint:
+            self.guide(None)                  # load (and check) an explicit checkpoint at once
+
+    def guide(self, p: Profile | None):
+        """The guide for tasks of profile p: --checkpoint's for every profile, else the profile's shipped
+        one (synth/pretrained/guide_{profile}.pt); None under the uniform policy."""
+        if self.checkpoint or p is None:
+            key = None
+        else:
+            key = p.name
+        if key not in self.nets:
             from synth.guide.api import load_guide
-            self.net = load_guide(checkpoint)
+            self.nets[key] = load_guide(self.checkpoint, profile=key or "small")
+        return self.nets[key]
 
     def __call__(self, task: Task, time_limit: float, p: Profile, cfg: GuidedConfig) -> SearchResult:
-        return Guided(task, p, cfg, time_limit, self.net).run()
+        net = self.guide(p) if cfg.policy == "learned" else None
+        return Guided(task, p, cfg, time_limit, net).run()
 
 
 def solve_op(state, outs, op: str, lo: int, hi: int):
@@ -113,7 +123,7 @@ def _vid(item_id, code):
 
 class Guided:
     def __init__(self, task: Task, p: Profile, cfg: GuidedConfig, time_limit: float, net):
-        self.bfs = bfs = BFS(task, p, cfg, time_limit, "guided")
+        self.bfs = bfs = BFS(task, p, replace(cfg.enumerate, max_length=cfg.max_length), time_limit, "guided")
         self.task, self.p, self.cfg = task, p, cfg
         self.clock, self.t0, self.deadline = bfs.clock, bfs.t0, bfs.deadline
         self.ng, self.nfree = len(task.constants), bfs.nfree
@@ -132,8 +142,8 @@ class Guided:
         self.meet = None
         self.cand = self.expanded = self.width = 0
         self.exhausted = False
-        self.tail_ops = [o for o in TAIL_OPS if o in p.ops] if cfg.solve_tail else []
-        self.solve_ops = [o for o in SOLVE_OPS if o in p.ops] if cfg.solve_tail else []
+        self.tail_ops = [o for o in TAIL_OPS if o in p.ops] if cfg.enumerate.solve_tail else []
+        self.solve_ops = [o for o in SOLVE_OPS if o in p.ops] if cfg.enumerate.solve_tail else []
 
     # ---- results ----------------------------------------------------------------------------------
     def result(self, prog, bound, tail=()) -> SearchResult | None:
@@ -148,7 +158,7 @@ class Guided:
 
     def const_code(self, v, bound):
         """(code item, new bound) pushing int v: a literal, a given constant, a bound or a new free one."""
-        if v in self.cfg.literals and self.p.int_min <= v <= self.p.int_max:
+        if v in self.cfg.enumerate.literals and self.p.int_min <= v <= self.p.int_max:
             return (v,), bound
         for k, c in enumerate(self.task.constants):
             if type(c) is int and c == v:
@@ -199,7 +209,7 @@ class Guided:
                 if goal.any_ok(init) and (res := self.result((), ())):
                     return res
                 if cfg.meet:
-                    m = Meet(task, self.p, cfg.literals, self.nfree, cfg.meet_depth,
+                    m = Meet(task, self.p, cfg.enumerate.literals, self.nfree, cfg.meet_depth,
                              deadline=self.clock() + cfg.meet_frac * (final - self.t0), clock=self.clock)
                     self.meet = m if m.ok else None
                 res = self.finish(init, sig_of(init), (), ())
@@ -307,36 +317,7 @@ class Guided:
         return None, exhausted
 
 
-@dataclass
-class MeetGuidedConfig(GuidedConfig):
-    first: float = 0.1                   # guided search alone for this share of the time limit, then ...
-    meet_share: float = 0.4              # ... `meet` (BFS + meeting, today's default) for this share, then
-                                         # guided search again (continuing its restarts) for the rest
-
-
-class MeetGuided(GuidedSearch):
-    """Time slices: guided search, then the BFS + meeting (`meet`), then guided search again."""
-
-    def __call__(self, task: Task, time_limit: float, p: Profile, cfg: MeetGuidedConfig) -> SearchResult:
-        from .default import MeetConfig
-        from .enumerate import EnumerateConfig
-        from .hybrid import hybrid_search
-        g = Guided(task, p, cfg, time_limit, self.net)
-        res = g.run(until=g.t0 + cfg.first * time_limit)
-        if res.solved:
-            return res
-        left = g.deadline - g.clock()
-        meet = MeetConfig(enumerate=EnumerateConfig(clock=cfg.clock))          # today's `meet`, same clock
-        mres = hybrid_search(task, min(left, cfg.meet_share * time_limit), p, meet)
-        g.cand += mres.candidates
-        if mres.solved:
-            mres.seconds, mres.candidates = g.clock() - g.t0, g.cand
-            return mres
-        return g.run()
-
-
 register_method("guided", config=GuidedConfig)(GuidedSearch)
-register_method("meet_guided", config=MeetGuidedConfig)(MeetGuided)
 register_method("guided_uniform", config=GuidedConfig, section="guided", defaults={"policy": "uniform"})(GuidedSearch)
 register_method("guided_novalue", config=GuidedConfig, section="guided", defaults={"value_weight": 0.0})(GuidedSearch)
 register_method("guided_noconst", config=GuidedConfig, section="guided", defaults={"const_head": False})(GuidedSearch)

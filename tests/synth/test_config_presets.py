@@ -36,7 +36,7 @@ def test_shipped_evaluator_preset_is_the_bare_config():
     assert compose("train_evaluator", ["evaluator=tiny"], TrainEvaluatorConfig).model != EvaluatorConfig()
 
 
-@pytest.mark.parametrize("method", ["enumerate", "gradient", "hybrid", "meet", "guided", "meet_guided"])
+@pytest.mark.parametrize("method", ["enumerate", "gradient", "hybrid", "meet", "guided", "default"])
 def test_search_sections_equal_method_defaults(method):
     from synth.search import get_method
     m = get_method(method)
