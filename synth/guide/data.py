@@ -215,7 +215,7 @@ def load_or_build(folder: str | Path, profile: str, n: int, seed: int, log=None,
         recs += _cached(Path(folder) / f"short_{profile}_{seed}_{short_sets}.pkl.gz",
                         lambda: short_tasks(profile, short_sets, seed, suite_keys()), log)
     for start in range(0, n, stride):
-        recs += load_chunk(folder, profile, seed, start, chunk, log)
+        recs += load_chunk(folder, profile, seed, start, min(chunk, n - start), log)
     return build_arrays(recs)
 
 
@@ -223,7 +223,8 @@ def load_chunk(folder: str | Path, profile: str, seed: int, start: int, chunk: i
     def make():
         keys = suite_keys()
         return [r for i in range(start, start + chunk) if (r := draw(profile, seed, i, keys)) is not None]
-    return _cached(Path(folder) / f"tasks_{profile}_{seed}_{start}.pkl.gz", make, log)
+    part = "" if chunk == 1000 else f"_{chunk}"           # a short chunk (small runs) is cached apart
+    return _cached(Path(folder) / f"tasks_{profile}_{seed}_{start}{part}.pkl.gz", make, log)
 
 
 def _cached(path: Path, make, log=None) -> list[dict]:

@@ -45,3 +45,15 @@ def test_train_evaluator_under_torchrun(tmp_path):
     assert len(lines) == 1 and json.loads(lines[0])["steps"] == 3     # one summary, from rank 0
     assert (out / "checkpoint.pt").is_file() and (out / "evaluator.pt").is_file()
     assert len((out / "metrics.csv").read_text().splitlines()) == 1 + 3
+
+
+def test_train_guide_under_torchrun(tmp_path):
+    out = tmp_path / "guide"
+    res = _synth(["train-guide", "--out", str(out), "--steps", "3", "guide=tiny", "draws=40", "short_sets=1",
+                  "train.batch_size=16", "train.log_every=1", "train.eval_every=0", "train.progress=false"],
+                 ranks=2, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = res.stdout.splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["steps"] == 3     # one summary, from rank 0
+    assert (out / "checkpoint.pt").is_file() and (out / "guide.pt").is_file()
+    assert len((out / "metrics.csv").read_text().splitlines()) == 1 + 3
