@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from .base import shorten
+
 
 class SpaceFit:
     def free_used(self, prog: Sequence[int]) -> list[int]:
@@ -101,19 +103,7 @@ class SpaceFit:
     def simplify(self, prog: Sequence[int], consts: tuple) -> tuple:
         """A shorter program solving every example, by deleting segments of 1..3 items while it still
         matches (each deletion re-run on the machine); the input program itself when nothing can go."""
-        prog = self.strip(prog)
-        changed = True
-        while changed and prog:
-            changed = False
-            for n in (3, 2, 1):
-                for j in range(len(prog) - n + 1):
-                    shorter = prog[:j] + prog[j + n:]
-                    if self.matches(self.run(shorter, consts)):
-                        prog, changed = shorter, True
-                        break
-                if changed:
-                    break
-        return prog
+        return shorten(self.strip(prog), lambda short: self.matches(self.run(short, consts)))
 
     def strip(self, prog: Sequence[int]) -> tuple:
         return tuple(int(i) for i in prog if i != self.SKIP)
