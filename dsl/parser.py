@@ -46,6 +46,11 @@ class Item:
     def text(self) -> str:
         return self.op if self.op is not None else literal_text(self.value)
 
+    @property
+    def code(self):
+        """What the machine runs for it: the op name as `str`, a literal wrapped as a 1-tuple `(value,)`."""
+        return self.op if self.op is not None else (self.value,)
+
     def __eq__(self, other):  # positions do not matter for equality
         return isinstance(other, Item) and (self.op, _key(self.value)) == (other.op, _key(other.value))
 
@@ -73,7 +78,7 @@ class Program:
     @cached_property
     def code(self) -> tuple:
         """What the machine runs: op names as `str`, literals wrapped as 1-tuples `(value,)` (computed once)."""
-        return tuple(it.op if it.op is not None else (it.value,) for it in self.items)
+        return tuple([it.code for it in self.items])
 
     def __len__(self) -> int:
         return len(self.items)

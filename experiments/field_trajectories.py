@@ -48,7 +48,7 @@ def main() -> None:
     random.Random(args.seed).shuffle(cases)
     cases = cases[:args.n]
     with torch.no_grad():
-        z0 = lat.encode_states([c.start for c in cases])
+        z0 = lat.encode([c.start for c in cases])
         ops, lit = _items(cases, lat, 0)
         L = args.length
         path = field.integrate_ops(z0, ops, solver=args.solver, steps=args.steps, points=args.points,
@@ -58,7 +58,7 @@ def main() -> None:
             sts = [c.start] + [State(c.start.constants, s.after, None) if s.after is not None
                                else State(c.start.constants, (), s.error) for s in trace(c.code, c.start.stack,
                                                                                          c.start.constants, p)]
-            truth.append(lat.encode_states(sts[:L + 1]))
+            truth.append(lat.encode(sts[:L + 1]))
         truth = torch.stack(truth, 1)                                     # (L+1, n, T, C)
         decoded = lat.decode_states(path[-1])
     flat = path.flatten(2)                                                # (T, n, S*C)

@@ -16,30 +16,30 @@ Usage:
 started again with the same cfg (resume=True) continues from out_dir/checkpoint.pt and produces the
 same metrics as an uninterrupted run on CPU. Under `torchrun --nproc_per_node N` the model is wrapped
 in DistributedDataParallel (gloo on CPU, nccl on CUDA), each rank gets batch_size // N examples, and
-only rank 0 writes metrics.csv, TensorBoard events and checkpoints.
+only rank 0 writes metrics.csv, TensorBoard events and checkpoints (runlog.py); devices, ranks and the
+random streams: ranks.py.
 """
 from __future__ import annotations
 
-import csv
 import math
-import os
-import random
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from .checkpoint import (check_resume, fresh_hint, load_checkpoint, read_checkpoint, rng_state, save_atomic,
-                         set_rng_state)
-from .provenance import with_provenance
+from .checkpoint import check_resume, fresh_hint, load_checkpoint, read_checkpoint, save_atomic, set_rng_state
+from .ranks import LossModule, gather_row, seed_everything, setup_ranks, step_generator, to_device
+from .runlog import CsvLog, save_state
+
+__all__ = ["FitResult", "TrainConfig", "fit", "load_checkpoint", "lr_factor", "save_atomic", "seed_everything",
+           "step_generator", "will_resume"]
 
 DEVICES = ("auto", "cpu", "cuda")
 CKPT_NAME, METRICS_NAME = "checkpoint.pt", "metrics.csv"
@@ -98,87 +98,6 @@ def lr_factor(step: int, cfg: TrainConfig) -> float:
     return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
-    """A CPU generator whose stream depends only on (seed, step, rank)."""
-    s = np.random.SeedSequence([seed, step, rank]).generate_state(2, np.uint32)
-    return torch.Generator().manual_seed(int(s[0]) << 32 | int(s[1]))
-
-
-def _to(batch: Any, device: torch.device) -> Any:
-    if isinstance(batch, Tensor):
-        return batch.to(device, non_blocking=True)
-    if isinstance(batch, dict):
-        return {k: _to(v, device) for k, v in batch.items()}
-    if isinstance(batch, (list, tuple)):
-        return type(batch)(_to(v, device) for v in batch)
-    return batch
-
-
-class _LossModule(nn.Module):
-    """Puts loss_fn behind one forward() so DDP syncs gradients whatever model methods it calls."""
-
-    def __init__(self, model: nn.Module, loss_fn: Callable):
-        super().__init__()
-        self.model, self.loss_fn = model, loss_fn
-
-    def forward(self, batch: Any) -> tuple[Tensor, dict]:
-        return self.loss_fn(self.model, batch)
-
-
-class _CsvLog:
-    """metrics.csv, wide format; the header grows (file rewritten) when a new metric appears."""
-
-    def __init__(self, path: Path, keep_until: int | None):
-        self.path, self.rows, self.keys = path, [], ["step"]
-        if keep_until is not None and path.exists():          # resume: drop rows after the checkpoint
-            with open(path, newline="") as f:
-                self.rows = [r for r in csv.DictReader(f) if int(r["step"]) <= keep_until]
-            for r in self.rows:
-                self.keys += [k for k in r if k not in self.keys]
-        self._rewrite()
-
-    def _rewrite(self) -> None:
-        with open(self.path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.keys)
-            w.writeheader()
-            w.writerows(self.rows)
-
-    def add(self, row: dict[str, float]) -> None:
-        self.rows.append(row)
-        new = [k for k in row if k not in self.keys]
-        if new:
-            self.keys += new
-            return self._rewrite()
-        with open(self.path, "a", newline="") as f:
-            csv.DictWriter(f, fieldnames=self.keys).writerow(row)
-
-
-def _setup(cfg: TrainConfig) -> tuple[int, int, torch.device, bool]:
-    """(rank, world, device, created_process_group) from torchrun's environment and cfg.device."""
-    cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
-    if cuda and not torch.cuda.is_available():
-        raise ValueError("device='cuda' asked but CUDA is not available")
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1, torch.device("cuda" if cuda else "cpu"), False
-    rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
-    device = torch.device(f"cuda:{local}" if cuda else "cpu")
-    if cuda:
-        torch.cuda.set_device(device)
-    created = not dist.is_initialized()
-    if created:
-        dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
-    if cfg.batch_size % world:
-        raise ValueError(f"batch_size {cfg.batch_size} is not divisible by world size {world}")
-    return rank, world, device, created
-
-
 def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict]],
         get_batch: Callable[[int, torch.Generator, int], Any], cfg: TrainConfig,
         meta: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
@@ -190,7 +109,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
     eval_fn(model, step) -> metrics: run on rank 0 every cfg.eval_every steps in eval mode, no grad.
     A fresh run seeds python/numpy/torch with cfg.seed + rank (dropout streams); build the model before.
     """
-    rank, world, device, created = _setup(cfg)
+    rank, world, device, created = setup_ranks(cfg)
     out = Path(cfg.out_dir) if cfg.out_dir else None
     if out is not None and rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -226,14 +145,14 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
             print(f"resumed from {ckpt_path} at step {start} of {cfg.steps}", file=sys.stderr, flush=True)
     log = tb = None
     if out is not None and rank == 0:
-        log = _CsvLog(out / METRICS_NAME, keep_until=start if start else None)
+        log = CsvLog(out / METRICS_NAME, keep_until=start if start else None)
         if cfg.tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
                 tb = SummaryWriter(str(out / "tb"), purge_step=start or None)
             except ImportError as e:
                 warnings.warn(f"tensorboard requested but unavailable: {e}")
-    net: nn.Module = _LossModule(model, loss_fn)
+    net: nn.Module = LossModule(model, loss_fn)
     if world > 1:
         net = nn.parallel.DistributedDataParallel(
             net, device_ids=[device.index] if device.type == "cuda" else None,
@@ -246,7 +165,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
     net.train()
     end = cfg.stop_at or cfg.steps
     for step in range(start, end):
-        batch = _to(get_batch(step, step_generator(cfg.seed, step, rank), cfg.batch_size // world), device)
+        batch = to_device(get_batch(step, step_generator(cfg.seed, step, rank), cfg.batch_size // world), device)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
             loss, metrics = net(batch)
         opt.zero_grad(set_to_none=True)
@@ -259,7 +178,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
         bar.update(1)
         row: dict[str, float] = {}
         if done % cfg.log_every == 0 or done == end:
-            row = _gather_row(loss, metrics, gnorm, world, device)
+            row = gather_row(loss, metrics, gnorm, world, device)
             if not math.isfinite(row["loss"]):
                 raise FloatingPointError(f"non-finite loss {row['loss']} at step {done}")
             row.update(lr=lr, time_s=time.perf_counter() - t_start)
@@ -276,7 +195,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
                     if k != "step":
                         tb.add_scalar(k, v, done)
         if ckpt_path is not None and (done == end or (cfg.ckpt_every and done % cfg.ckpt_every == 0)):
-            _save(ckpt_path, model, opt, sched, done, cfg, meta, extra, rank, world)
+            save_state(ckpt_path, model, opt, sched, done, cfg, meta, extra, rank, world)
             result.checkpoint = str(ckpt_path)
         result.step = done
     bar.close()
@@ -292,19 +211,6 @@ def will_resume(cfg: TrainConfig) -> bool:
     return bool(cfg.resume and cfg.out_dir and (Path(cfg.out_dir) / CKPT_NAME).exists())
 
 
-def _gather_row(loss: Tensor, metrics: dict, gnorm: Tensor | None, world: int,
-                device: torch.device) -> dict[str, float]:
-    """loss, metrics and grad norm as floats, averaged over ranks (one all-reduce, log steps only)."""
-    keys = ["loss", *metrics] + (["grad_norm"] if gnorm is not None else [])
-    vals = [loss.detach(), *metrics.values()] + ([gnorm] if gnorm is not None else [])
-    t = torch.stack([torch.as_tensor(v, dtype=torch.float32, device=device).detach().float().reshape(())
-                     for v in vals])
-    if world > 1:
-        dist.all_reduce(t)
-        t = t / world
-    return dict(zip(keys, t.tolist()))
-
-
 def _run_eval(eval_fn: Callable, model: nn.Module, step: int) -> dict[str, float]:
     was_training = model.training
     model.eval()
@@ -314,14 +220,3 @@ def _run_eval(eval_fn: Callable, model: nn.Module, step: int) -> dict[str, float
     return res
 
 
-def _save(path: Path, model: nn.Module, opt, sched, step: int, cfg: TrainConfig, meta: dict | None,
-          extra: dict, rank: int, world: int) -> None:
-    rngs = [rng_state()]
-    if world > 1:                                  # every rank's RNG goes into rank 0's checkpoint
-        rngs = [None] * world
-        dist.all_gather_object(rngs, rng_state())
-    if rank != 0:
-        return
-    save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                 "step": step, "rng": rngs, "config": asdict(cfg), "meta": with_provenance(meta, cfg, path, step),
-                 "extra": {k: v.state_dict() for k, v in extra.items()}}, path)

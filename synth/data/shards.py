@@ -20,6 +20,9 @@ trace with the stack before item k (`result` holds the kind and `at`). So a run 
 `dsl.abstract.abstract_stack(stack, level)` of each stack (e.g. `["int>0,odd","list[2]"]` at `sign`);
 `input`, `constants` and `result` stay concrete.
 
+Reading a dataset back (`read_manifest`, `verify`, `iter_runs`, `steps_of`, `iter_steps`): shard_read.py,
+re-exported here.
+
 `count` is in trace steps (executed items, a failing one included). Shard i holds runs until it reaches
 min(shard_steps, what is left of count), drawn from `random.Random("synth-traces:<seed>:<i>")` alone, so
 the output is byte-identical whatever the number of workers. A restart skips every shard whose file
@@ -38,14 +41,16 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from dsl.sampler import SamplerConfig, code_text, get_sampler
 
 from ..errors import UserError
 from ..io import atomic_write_bytes, atomic_write_text
+from .shard_read import FORMAT, file_sha256, items_of, iter_runs, iter_steps, read_manifest, steps_of, verify
 
-FORMAT = "synth-traces/1"
+__all__ = ["FORMAT", "GenerateConfig", "fingerprint", "generate", "items_of", "iter_runs", "iter_steps",
+           "make_shard", "read_manifest", "shard_name", "stats_name", "steps_of", "verify"]
+
 _OURS = re.compile(r"^(manifest\.json|shard-\d{5}\.(jsonl|jsonl\.gz|stats\.json)|\.(shard-\d{5}|manifest).*\.tmp)$")
 _ENC = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 try:  # the C encoder without JSONEncoder.encode's per-call setup: ~2x faster on small values
@@ -191,18 +196,10 @@ def _done(out: Path, i: int, cfg: GenerateConfig, fp: str) -> dict | None:
         raise UserError(f"{out} holds shards made with other settings ({meta.name}); "
                         "choose another --out or delete it")
     path = out / shard_name(i, cfg.compress)
-    if not path.exists() or _sha256(path) != stats["sha256"]:
+    if not path.exists() or file_sha256(path) != stats["sha256"]:
         return None
     stats.pop("fingerprint")
     return stats
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _prepare(out: Path, fp: str, settings: dict | None = None) -> dict | None:
@@ -287,65 +284,3 @@ def _manifest(cfg: GenerateConfig, fp: str, shards: list[dict]) -> dict:
             "op_counts": dict(sorted(ops.items())), "error_counts": dict(sorted(errors.items())),
             "shards": [{k: st[k] for k in ("file", "sha256", "runs", "steps")} for st in shards],
             "config": cfg.settings(), "fingerprint": fp}
-
-
-# ---- reading ---------------------------------------------------------------------------------------
-def read_manifest(path: str | Path) -> dict:
-    man = Path(path) / "manifest.json"
-    try:
-        manifest = json.loads(man.read_text())
-    except FileNotFoundError:
-        raise UserError(f"{path}: no manifest.json (not a finished trace dataset; run synth generate-data)") from None
-    except json.JSONDecodeError:
-        raise UserError(f"{man}: not valid JSON") from None
-    if manifest.get("format") != FORMAT:
-        raise UserError(f"{man}: format {manifest.get('format')!r}, expected {FORMAT!r}")
-    return manifest
-
-
-def verify(path: str | Path) -> dict:
-    """Check every shard against the manifest's sha256; the manifest, or UserError naming the bad shard."""
-    manifest = read_manifest(path)
-    for sh in manifest["shards"]:
-        f = Path(path) / sh["file"]
-        if not f.exists():
-            raise UserError(f"{f}: missing (rerun synth generate-data with the same settings to restore it)")
-        if _sha256(f) != sh["sha256"]:
-            raise UserError(f"{f}: checksum mismatch (rerun synth generate-data with the same settings)")
-    return manifest
-
-
-def iter_runs(path: str | Path, shards: slice | None = None) -> Iterator[dict]:
-    """Yield the run records of a finished dataset, in shard order (optionally a slice of the shards)."""
-    manifest = read_manifest(path)
-    for sh in manifest["shards"][shards or slice(None)]:
-        f = Path(path) / sh["file"]
-        opener = gzip.open if sh["file"].endswith(".gz") else open
-        with opener(f, "rt", encoding="ascii") as fh:
-            for line in fh:
-                yield json.loads(line)
-
-
-def items_of(program: str, profile: str = "small") -> tuple[str, ...]:
-    """The item texts of a program (fast path for programs without string or list literals)."""
-    if '"' not in program and "[" not in program:
-        return tuple(program.split())
-    from dsl import parse
-    return tuple(it.text for it in parse(program, profile).items)
-
-
-def steps_of(run: dict) -> list[tuple]:
-    """One-step transitions of a run: (constants, before, item, after | None, error | None) per executed item."""
-    items, tr, res = items_of(run["program"], run.get("profile", "small")), run["trace"], run["result"]
-    c = run.get("constants", [])
-    out = [(c, tr[i], items[i], tr[i + 1], None) for i in range(len(tr) - 1)]
-    if not res["ok"]:
-        out.append((c, tr[-1], items[res["at"]], None, res["error"]))
-    return out
-
-
-def iter_steps(path: str | Path) -> Iterator[tuple]:
-    """Every one-step transition of a dataset, as `steps_of` gives them, in order."""
-    for run in iter_runs(path):
-        yield from steps_of(run)
-

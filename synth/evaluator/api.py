@@ -1,15 +1,27 @@
 """The evaluator as a library: load a checkpoint, run states and (relaxed) programs in latent space.
 
     ev = load_evaluator()                          # the shipped default for `small`; or load_evaluator(path)
-    z = ev.encode([State((1,), (3,))])             # Z (B, T, C)
+    z = ev.encode([State((1,), (3,))])             # Z (B, T, C); ev.encode_feats(feats, status) from tokens
     z = ev.step(z, w)                              # w (B, len(ev.ops)): a distribution over ops (differentiable)
     z = ev.step_items(z, ["dup"])                  # discrete items: op names or literals as 1-tuples
     ev.decode_states(z)                            # [State((1,), (3, 3), None)]
     loss = ev.loss_to_target(z, [(3, 3)], match="top")     # (B,) differentiable, 0 when decoded exactly
     ev.run_programs([("dup", "mul")], [(3,)], [()])         # whole programs, decoded once at the end
+    loss, exact = ev.state_loss(z, feats, status)            # decoder CE (B,), exact match (B,) bool
+    ev.freeze();  m = ev.transition_copy();  ev.fingerprint  # as the field uses it (synth/field)
+
+`Evaluator` is the one wrapper of a latent machine (the evaluator's LatentMachine, or the student of
+synth/executor): the search, the field and the commands all go through it. `freeze()` makes the machine a
+fixed function (eval mode, no parameter gradients; gradients still flow to the inputs, so a search can
+differentiate a decoded loss w.r.t. a latent); `transition_copy` gives a trainable copy of the machine (the
+field builds its transition from it); `fingerprint` identifies the weights, so a field checkpoint can refuse
+an evaluator it was not trained on.
 """
 from __future__ import annotations
 
+import copy
+import hashlib
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -44,21 +56,53 @@ def load_evaluator(path: str | Path | None = None, device: str = "cpu") -> "Eval
     except RuntimeError as e:
         raise UserError(f"{path}: weights do not fit the current evaluator code "
                         f"({str(e).splitlines()[1].strip()[:200]})") from None
-    return Evaluator(model.to(device).eval(), meta, int(st.get("step", 0)))
+    return Evaluator(model.to(device).eval(), meta, int(st.get("step", 0)), str(path))
 
 
 class Evaluator:
-    """Wraps a LatentMachine with its tokenizer. `.profile`, `.ops` (op order of the soft weights),
-    `.model` (the nn.Module; gradients flow through every method below except decode_states/run_programs)."""
+    """Wraps a latent machine with its tokenizer. `.profile`, `.ops` (op order of the soft weights), `.model`
+    (the nn.Module; gradients flow through every method below except decode_states/run_programs), `.path` (the
+    checkpoint it came from, or None)."""
 
-    def __init__(self, model: LatentMachine, meta: dict | None = None, step: int = 0):
-        self.model, self.meta, self.trained_steps = model, meta or {}, step
+    def __init__(self, model: LatentMachine, meta: dict | None = None, step: int = 0, path: str | None = None):
+        self.model, self.meta, self.trained_steps, self.path = model, meta or {}, step, path
         self.tok, self.profile, self.ops = model.tok, model.profile, model.ops
         self.op_index = {o: i for i, o in enumerate(self.ops)}
+        self.n_ops, self.push_id = len(self.ops), model.push_id       # push_id: the op id of a literal push
+        self.n_slots, self.n_consts = self.tok.n_slots, self.tok.n_consts
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
+
+    def freeze(self) -> "Evaluator":
+        """Eval mode and no parameter gradients, for good (the field's frozen evaluator)."""
+        for p in self.model.eval().parameters():
+            p.requires_grad_(False)
+        return self
+
+    def to_device(self, device: torch.device | str) -> "Evaluator":
+        self.model.to(device)
+        return self
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 (16 hex digits) of the machine's parameters, in name order."""
+        h = hashlib.sha256()
+        for name, p in sorted(self.model.state_dict().items()):
+            h.update(name.encode())
+            h.update(p.detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()[:16]
+
+    def transition_copy(self, fresh: bool = False) -> torch.nn.Module:
+        """A trainable copy of the machine (its weights; fresh=True: a new init of the same architecture)."""
+        m = self.model
+        if fresh:
+            return type(m)(m.cfg, self.profile).to(self.device)
+        m = copy.deepcopy(m)
+        for p in m.parameters():
+            p.requires_grad_(True)
+        return m.train()
 
     def _levels(self, level, B: int) -> Tensor:
         if isinstance(level, Tensor):
@@ -67,8 +111,13 @@ class Evaluator:
                           dtype=torch.long, device=self.device)
 
     def encode(self, states: Sequence[State], level=0) -> Tensor:
+        """States (at `level`: index, name or alpha; abstract values where level > 0) -> Z (B, T, C)."""
         b = self.tok.encode(states, level)
-        return self.model.encode(b["feats"].to(self.device), b["status"].to(self.device))
+        return self.encode_feats(b["feats"], b["status"])
+
+    def encode_feats(self, feats: Tensor, status: Tensor) -> Tensor:
+        """Token features (B, S, F), status (B,) -> Z (B, T, C)."""
+        return self.model.encode(feats.to(self.device), status.to(self.device))
 
     def step(self, z: Tensor, op_weights: Tensor, level=0) -> Tensor:
         """One relaxed step: op_weights (B, n_ops) over self.ops mixes the op embeddings."""
@@ -91,7 +140,13 @@ class Evaluator:
         return self.model.transition(z, torch.tensor(ids, device=self.device), lit, lv)
 
     def decode(self, z: Tensor) -> dict[str, Tensor]:
+        """Z (B, T, C) -> per-slot logits (differentiable w.r.t. z)."""
         return self.model.decode(z)
+
+    def state_loss(self, z: Tensor, feats: Tensor, status: Tensor, mask: Tensor | None = None):
+        """(decoder cross-entropy (B,), exact match (B,) bool) of z against target token states; `mask`
+        (B, S-1) bool: the value slots that count (None: all)."""
+        return state_loss(self.model.decoder, z, feats, status, mask)
 
     @torch.no_grad()
     def decode_states(self, z: Tensor, level=0) -> list[State]:
@@ -110,8 +165,7 @@ class Evaluator:
         for i, st in enumerate(states):
             n = len(st.stack) if match == "top" else self.tok.max_depth
             mask[i, nc:nc + n] = True
-        loss, _ = state_loss(self.model.decoder, z, b["feats"].to(self.device), b["status"].to(self.device),
-                             mask.to(self.device))
+        loss, _ = self.state_loss(z, b["feats"].to(self.device), b["status"].to(self.device), mask.to(self.device))
         return loss
 
     @torch.no_grad()

@@ -25,28 +25,29 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from .latent import Latent
+from ..evaluator.api import Evaluator, load_evaluator
 from .model import FieldConfig, FieldModel, trained_state
 from .program import integrate_ops, integrate_weights, program_velocity
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 DEFAULT_FIELD = PRETRAINED / "field_small.pt"
 
-__all__ = ["Field", "load_field", "FieldConfig", "FieldModel", "Latent", "integrate_ops", "integrate_weights",
+__all__ = ["Field", "load_field", "FieldConfig", "FieldModel", "integrate_ops", "integrate_weights",
            "program_velocity", "DEFAULT_FIELD"]
 
 
 class Field(nn.Module):
-    """A trained field + its frozen evaluator: the handle the search uses."""
+    """A trained field + its frozen evaluator (`.latent`, a synth.evaluator Evaluator): the handle the search uses."""
 
-    def __init__(self, model: FieldModel, latent: Latent, meta: dict | None = None):
+    def __init__(self, model: FieldModel, latent: Evaluator, meta: dict | None = None):
         super().__init__()
         self.model, self.latent, self.meta = model.eval(), latent, dict(meta or {})
         self.ops, self.n_ops, self.profile = latent.ops, latent.n_ops, latent.profile
         self.op_index = latent.op_index
 
+    @torch.no_grad()
     def encode(self, states: Sequence, level=0) -> Tensor:
-        return self.latent.encode_states(states, level)
+        return self.latent.encode(list(states), level)
 
     def decode_states(self, z: Tensor, level=0) -> list:
         return self.latent.decode_states(z, level)
@@ -77,18 +78,19 @@ def _resolve_evaluator(meta: dict, field_path: Path, evaluator: str | Path | Non
     raise UserError(f"{field_path}: its evaluator {stored} was not found; pass evaluator=PATH (--evaluator)")
 
 
-def load_field(path: str | Path | None = None, evaluator: str | Path | Latent | None = None,
+def load_field(path: str | Path | None = None, evaluator: str | Path | Evaluator | None = None,
                device: str | torch.device = "cpu", strict_evaluator: bool = True) -> Field:
     """Load a field checkpoint (default: the shipped synth/pretrained/field_small.pt) and its evaluator
     (default: the checkpoint's, looked up beside the field file first). A field refuses an evaluator with
-    other weights than it was trained on unless strict_evaluator=False."""
+    other weights than it was trained on unless strict_evaluator=False. An Evaluator passed is frozen."""
     from ..errors import UserError
     from .model import config_from_meta
     from .train import KIND
 
     from ..core.checkpoint import read_model
     path, state, meta = read_model(path, DEFAULT_FIELD, KIND, "field", "train-field")
-    lat = evaluator if isinstance(evaluator, Latent) else Latent.load(_resolve_evaluator(meta, path, evaluator))
+    lat = (evaluator if isinstance(evaluator, Evaluator)
+           else load_evaluator(_resolve_evaluator(meta, path, evaluator))).freeze()
     want = meta.get("evaluator_fingerprint")
     if strict_evaluator and want and want != lat.fingerprint:
         raise UserError(f"{path}: trained on evaluator {want}, got {lat.fingerprint} ({lat.path}); "

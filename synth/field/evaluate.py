@@ -131,7 +131,7 @@ def evaluate(field, records: list[dict], solver: str = "euler", steps: int = 4, 
     for L, idx in sorted(by_len.items()):
         for s in range(0, len(idx), batch_size):
             chunk = [cases[i] for i in idx[s:s + batch_size]]
-            z = lat.encode_states([_abstract(c.start, lv) for c in chunk], lv)
+            z = lat.encode([_abstract(c.start, lv) for c in chunk], lv)
             if L:
                 ops, lit = _items(chunk, lat, lv)
                 z = field.integrate_ops(z, ops.to(dev), solver=solver, steps=steps, alpha=lv / 2,
@@ -200,7 +200,7 @@ def metric_hits(field, cases: list[Case], zq: list, lv: int, seed: int, batch_si
         m, rep = field.model.metric, torch.tensor(sizes, device=lat.device)
         fq = [None if f is None else f.repeat_interleave(rep, 0)          # each query's features, once per candidate
               for f in m.features(torch.stack([zq[i] for i in chunk]))]
-        d = m.share(m.dist(fq, m.features(lat.encode_states(cands, lv)))).tolist()
+        d = m.share(m.dist(fq, m.features(lat.encode(cands, lv)))).tolist()
         pos = 0
         for k in sizes:
             g = d[pos:pos + k]

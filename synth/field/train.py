@@ -33,8 +33,8 @@ from ..core.paths import sample_t
 from ..core.checkpoint import read_checkpoint
 from ..core.train import FitResult, TrainConfig, fit, will_resume
 from ..errors import UserError
+from ..evaluator.api import Evaluator, load_evaluator
 from .data import FieldBatches, FieldDataConfig
-from .latent import Latent
 from .model import FieldConfig, FieldModel
 from .program import integrate_ops
 
@@ -82,14 +82,14 @@ def metric_bce(D: Tensor, label: Tensor) -> Tensor:
     return (-(label * log_p) + (1 - label) * D).mean()
 
 
-def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -> tuple[Tensor, dict]:
+def field_losses(fm: FieldModel, lat: Evaluator, batch: dict, w: FieldLossConfig) -> tuple[Tensor, dict]:
     feats, status, ops, lit, level = batch["feats"], batch["status"], batch["ops"], batch["lit"], batch["level"]
     B, K1 = status.shape
     K = K1 - 1
     g = torch.Generator().manual_seed(int(batch["seed"]))
     dev = feats.device
     with torch.no_grad():
-        Z = lat.encode(feats.flatten(0, 1), status.flatten(0, 1))                       # (B (K+1), T, C)
+        Z = lat.encode_feats(feats.flatten(0, 1), status.flatten(0, 1))                  # (B (K+1), T, C)
         Z = Z.view(B, K1, *Z.shape[1:])                                                  # (B, K+1, T, C)
     T, C = Z.shape[2:]
     alpha = level.float() / 2                                                            # (B,) 0, .5, 1
@@ -132,7 +132,8 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
         fj, sj = feats[ar, j], status[ar, j]
         perm = torch.roll(ar, 1)
         cands = [(Z[ar, j], fj, sj),
-                 (lat.encode(batch["pert_feats"], batch["pert_status"]).detach(), batch["pert_feats"], batch["pert_status"]),
+                 (lat.encode_feats(batch["pert_feats"], batch["pert_status"]).detach(), batch["pert_feats"],
+                  batch["pert_status"]),
                  (Z[ar, j - 1], feats[ar, j - 1], status[ar, j - 1]),
                  (Z[perm, j[perm]], feats[perm, j[perm]], status[perm, j[perm]])]
         m = fm.metric
@@ -149,27 +150,27 @@ def field_losses(fm: FieldModel, lat: Latent, batch: dict, w: FieldLossConfig) -
 
 
 @torch.no_grad()
-def rollout_accuracy(fm: FieldModel, lat: Latent, batch: dict, solver: str = "euler", steps: int = 4) -> dict:
+def rollout_accuracy(fm: FieldModel, lat: Evaluator, batch: dict, solver: str = "euler", steps: int = 4) -> dict:
     """Exact match of decoded states after integrating 1..K ops of a batch: {"acc_k1": .., "acc_kK": ..}."""
     dev = next(fm.parameters()).device
     feats, status = batch["feats"].to(dev), batch["status"].to(dev)
     B, K1 = status.shape
-    z0 = lat.encode(feats[:, 0], status[:, 0])
+    z0 = lat.encode_feats(feats[:, 0], status[:, 0])
     zs = integrate_ops(fm, z0, batch["ops"].to(dev), batch["level"].to(dev).float() / 2, solver, steps,
                        batch["lit"].to(dev),
                        return_states=True)
-    out = {"acc_rec": float(lat.exact(zs[0], feats[:, 0], status[:, 0]).float().mean())}
+    out = {"acc_rec": float(lat.state_loss(zs[0], feats[:, 0], status[:, 0])[1].float().mean())}
     for k in range(1, K1):
-        out[f"acc_k{k}"] = float(lat.exact(zs[k], feats[:, k], status[:, k]).float().mean())
+        out[f"acc_k{k}"] = float(lat.state_loss(zs[k], feats[:, k], status[:, k])[1].float().mean())
     return out
 
 
-def meta_of(cfg: TrainFieldConfig, lat: Latent) -> dict:
+def meta_of(cfg: TrainFieldConfig, lat: Evaluator) -> dict:
     return {"kind": KIND, "profile": cfg.profile, "model": asdict(cfg.model), "ops": list(lat.ops),
             "evaluator": lat.path or "", "evaluator_fingerprint": lat.fingerprint, "config": asdict(cfg)}
 
 
-def build(cfg: TrainFieldConfig, lat: Latent, data_dir: str | None = None):
+def build(cfg: TrainFieldConfig, lat: Evaluator, data_dir: str | None = None):
     """(model, get_batch, loss_fn, eval_fn) for `fit`."""
     if lat.profile.name != cfg.profile:
         raise ValueError(f"evaluator is for profile {lat.profile.name!r}, config says {cfg.profile!r}")
@@ -198,10 +199,10 @@ def load_metric(fm: FieldModel, path: str | Path) -> None:
     fm.load_state_dict({k: v.to(own[k].dtype) for k, v in got.items()}, strict=False)
 
 
-def train(cfg: TrainFieldConfig, evaluator: str | Latent, data_dir: str | None = None) -> FitResult:
+def train(cfg: TrainFieldConfig, evaluator: str | Evaluator, data_dir: str | None = None) -> FitResult:
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
-    lat = evaluator if isinstance(evaluator, Latent) else Latent.load(evaluator)
+    lat = (evaluator if isinstance(evaluator, Evaluator) else load_evaluator(evaluator)).freeze()
     torch.manual_seed(cfg.train.seed)
     random.seed(cfg.train.seed)
     fm, get_batch, loss_fn, eval_fn = build(cfg, lat, data_dir)

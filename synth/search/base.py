@@ -160,21 +160,28 @@ def unsolved(task: Task, seconds: float, method: str, candidates: int) -> Search
 from dsl.machine import code_text as program_text  # noqa: E402,F401  (one code-to-text helper: dsl.machine)
 
 
-def simplify_code(task: Task, code: list, consts: list, p: Profile, verify) -> tuple[list, list]:
-    """Delete segments of 1..3 items while `verify` still accepts the program, then renumber the free
-    constants (those after the task's given ones) in order of use and drop unused ones."""
-    code, consts = list(code), list(consts)
+def shorten(prog, ok):
+    """Delete segments of 1..3 items (longest first, leftmost first, from the start again after each) while
+    ok(shorter) holds; the program itself when nothing can go."""
     changed = True
-    while changed and code:
+    while changed and prog:
         changed = False
         for n in (3, 2, 1):
-            for j in range(len(code) - n + 1):
-                shorter = code[:j] + code[j + n:]
-                if verify(task, shorter, consts, p):
-                    code, changed = shorter, True
+            for j in range(len(prog) - n + 1):
+                shorter = prog[:j] + prog[j + n:]
+                if ok(shorter):
+                    prog, changed = shorter, True
                     break
             if changed:
                 break
+    return prog
+
+
+def simplify_code(task: Task, code: list, consts: list, p: Profile, verify) -> tuple[list, list]:
+    """Delete segments of 1..3 items while `verify` still accepts the program, then renumber the free
+    constants (those after the task's given ones) in order of use and drop unused ones."""
+    consts = list(consts)
+    code = shorten(list(code), lambda c: verify(task, c, consts, p))
     g = len(task.constants)
     order: list[int] = []
     for c in code:

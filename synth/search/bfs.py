@@ -5,12 +5,12 @@
     res = bfs.run()                                                  # SearchResult
 
 How it searches. A search *state* is the tuple of every example's current stack (and nothing else). Level L
-holds the states first reached by a program of L items; each is expanded by every item (the profile's ops,
-`c0..` for the task's given constants, literals from `literals`, and free constants), and a new state is kept
-only if no program reached it before (so at most one program per distinct behaviour on the examples is ever
-extended). Every new state is checked against every example's output with the task's `match`; a hit is
-verified by the real machine (`synth.search.base.verify`) before it is reported. Free constants, `solve_tail`
-and pruning are described in enumerate.py.
+holds the states first reached by a program of L items; each is expanded by every item (`items`: the
+choices.py Choices of the profile's ops, `c0..` for the task's given constants, literals from `literals`, and
+free constants), and a new state is kept only if no program reached it before (so at most one program per
+distinct behaviour on the examples is ever extended). Every new state is checked against every example's
+output with the task's `match`; a hit is verified by the real machine (`synth.search.base.verify`) before it
+is reported. Free constants, `solve_tail` and pruning are described in enumerate.py.
 
 Speed. States are tuples of tuples; each op runs on all examples at once through a specialised step
 (`fastops`). All examples usually share one *type signature* (the types on their stacks); the items that fit
@@ -28,35 +28,17 @@ A hook may read and add to `cand` (candidates so far) and change `items`, `steps
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from dsl.machine import apply
 from dsl.ops import CONST_INDEX, OPS, Fail, out_types
 from dsl.profiles import Profile, get_profile
 from dsl.tasks import Task
-from dsl.values import literal_text
 
 from .base import SearchResult, get_clock, unsolved, verify
+from .choices import bfs_choices
 from .fastops import push_step, state_step
 from .prune import TYPE, Goal, Reach, graph_reach
 
 TAIL_OPS = ("add", "sub", "mul")
-
-
-@dataclass(frozen=True)
-class Item:
-    """One item a search may put in a program: the BFS's (here) and the relaxed search space's (space.py)."""
-    text: str                # program text ("c1" for a free constant: its slot; the BFS fixes it at the end)
-    kind: str                # "op" | "given" | "free" | "lit" | "skip"
-    op: str | None = None    # op name; for a given or free constant in the relaxed space its op cK; None: a push
-    value: object = None     # the pushed value (BFS: given, lit, free; space: lit); space: the free constant's index
-    type: str | None = None  # pushed value's type
-    code: object = field(init=False, compare=False)   # machine code: the op name, or (value,) for a push
-    free: bool = field(init=False, compare=False)     # a free-constant push (bound to the next c slot)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "code", self.op if self.op is not None else (self.value,))
-        object.__setattr__(self, "free", self.kind == "free")
 
 
 def sig_of(state) -> tuple | None:
@@ -66,28 +48,6 @@ def sig_of(state) -> tuple | None:
         if len(s) != len(first) or tuple([TYPE[type(v)] for v in s]) != first:
             return None
     return first
-
-
-def make_items(task: Task, p: Profile, cfg, nfree: int) -> list[Item]:
-    """Ops, given constants, literals (cfg.literals), then free-constant values (cfg.free_min..free_max)."""
-    ops = [o for o in p.ops if o not in CONST_INDEX]
-    items = [Item(o, "op", o) for o in ops]
-    given = list(task.constants)
-    items += [Item(f"c{k}", "given", None, v, TYPE[type(v)]) for k, v in enumerate(given)]
-    givenset = {(type(v), v) for v in given}
-    lits = []
-    for v in cfg.literals:
-        if type(v) is int and p.int_min <= v <= p.int_max and (int, v) not in givenset and v not in lits:
-            lits.append(v)
-    items += [Item(literal_text(v), "lit", None, v, "int") for v in lits]
-    free = []
-    if nfree:
-        pool = set(range(max(cfg.free_min, p.int_min), min(cfg.free_max, p.int_max) + 1))
-        for ex in task.examples:
-            pool.update(v for v in ex.output + ex.input if type(v) is int)
-        free = sorted(pool - set(lits) - {v for t, v in givenset if t is int}, key=lambda v: (abs(v), v < 0))
-    items += [Item("", "free", None, v, "int") for v in free]
-    return items
 
 
 def solve_tail(state, outs, op: str, p: Profile):
@@ -149,7 +109,7 @@ class BFS:
         nfree = task.free_constants if task.free_constants is not None else cfg.free_constants
         self.nfree = max(0, min(nfree, n_const - len(task.constants)))
         self.max_len = min(cfg.max_length, task.max_length or p.max_program, p.max_program)
-        self.items = items = make_items(task, p, cfg, self.nfree)
+        self.items = items = bfs_choices(task, p, cfg, self.nfree)
         self.goal = goal = Goal(task)
         push_types = sorted({it.type for it in items if it.op is None})
         self.reach = None

@@ -41,7 +41,8 @@ from dsl.profiles import Profile
 from dsl.tasks import Task
 
 from .base import SearchResult, register_method, verify
-from .bfs import BFS, Item
+from .bfs import BFS
+from .choices import free_choice
 from .enumerate import EnumerateConfig
 from .bidir import Meet
 from .base import simplify_code
@@ -224,7 +225,7 @@ def _add_free_values(items, steps, free_ids, prior: Prior, cfg: HybridConfig, nf
     extra = [v for v in prior.values if v not in have and v not in lits][:cfg.extra_free]
     if not extra:
         return items, steps, free_ids
-    items = items + [Item("", "free", None, v, "int") for v in extra]
+    items = items + [free_choice(v) for v in extra]
     steps = steps + [push_step(v) for v in extra]
     free_ids = free_ids + list(range(len(items) - len(extra), len(items)))
     col = prior.score[:, free_ids[0]] if free_ids else np.zeros(prior.score.shape[0])

@@ -41,10 +41,9 @@ def make_executor(kind: str, checkpoint: str | None = None, **kw) -> "Executor":
         from ..evaluator import load_evaluator
         return Executor(load_evaluator(checkpoint), None, **kw)
     if kind == "field":
-        from ..evaluator.api import Evaluator
         from ..field import load_field
         field = load_field(checkpoint)
-        return Executor(Evaluator(field.latent.machine), field, **kw)
+        return Executor(field.latent, field, **kw)
     if kind == "student":                 # the distilled executor (synth/executor): ~18x faster, less exact
         from ..executor import load_student
         return Executor(load_student(checkpoint), None, **kw)

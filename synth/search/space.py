@@ -7,14 +7,15 @@
     r = sp.reward(final_state, alpha)      # in [0, 1]: how well the final stacks match the outputs at a level
     code, consts = sp.solution(prog, free_values)                 # machine code + full constants, verifiable
 
-An *item* is an op of the profile, a given constant `cK`, a free constant (a push of `c{len(given)+j}`,
-whose value the search chooses), a literal push, or `skip` (does nothing: programs shorter than the L slots).
+An *item* (a `Choice`, choices.py) is an op of the profile, a given constant `cK`, a free constant (a push of
+`c{len(given)+j}`, whose value the search chooses), a literal push, or `skip` (does nothing: programs shorter
+than the L slots).
 A *state* is the tuple of every example's stack (as in the enumerator). The *type mask* is exact at the
 type level: with r slots left, an item is allowed on stacks of type signature `sig` iff its output types can
 still reach the output's types in r - 1 items (`dsl.graph` reachability with the pushable types as abstract
-constants), so every sampled program is type-correct and can end in the right types. The free constants' values
-enter a state only through `consts` (one value per free constant); `sweep` finds values by running the
-program for every int of the profile (example 0 first, the rest only for the values that pass).
+constants), so every sampled program is type-correct and can end in the right types. The free constants'
+values enter a state only through `consts` (one value per free constant); `sweep` (space_fit.py) finds values
+by running the program for every int of the profile (example 0 first, the rest only for the values that pass).
 """
 from __future__ import annotations
 
@@ -27,16 +28,19 @@ from dsl.machine import apply
 from dsl.ops import CONST_INDEX, OPS, Fail, out_types
 from dsl.profiles import Profile
 from dsl.tasks import Task
-from dsl.values import literal_text
 
-from .bfs import Item, sig_of
-from .prune import TYPE as _TYPE
-from .prune import Goal, Reach, graph_reach
+from .bfs import sig_of
+from .choices import Choice, space_choices
 from .fastops import push_step, state_step
+from .prune import Goal, Reach, graph_reach
+from .space_fit import SpaceFit
+
 _SIGN = abstracter("sign")
 
 
-class TaskSpace:
+class TaskSpace(SpaceFit):
+    """The program space of one task (module doc); constants and solutions: SpaceFit (space_fit.py)."""
+
     def __init__(self, task: Task, p: Profile, n_free: int = 0, literals: Sequence[int] = (), slots: int = 6,
                  mask: bool = True):
         self.task, self.p, self.L, self.use_mask = task, p, slots, mask
@@ -44,17 +48,7 @@ class TaskSpace:
         n_const_ops = sum(1 for o in p.ops if o in CONST_INDEX)
         self.n_free = max(0, min(n_free, n_const_ops - len(given)))
         self.given = given
-        items = [Item(o, "op", o) for o in p.ops if o not in CONST_INDEX]
-        items += [Item(f"c{k}", "given", f"c{k}", None, _TYPE[type(v)]) for k, v in enumerate(given)]
-        items += [Item(f"c{len(given) + j}", "free", f"c{len(given) + j}", j, "int") for j in range(self.n_free)]
-        gset = {(type(v), v) for v in given}
-        lits = []
-        for v in literals:
-            if type(v) is int and p.int_min <= v <= p.int_max and (int, v) not in gset and v not in lits:
-                lits.append(v)
-        items += [Item(literal_text(v), "lit", None, v, "int") for v in lits]
-        items.append(Item("skip", "skip", None))
-        self.items = items
+        self.items = items = space_choices(task, p, self.n_free, literals)
         self.V, self.SKIP = len(items), len(items) - 1
         self.free_ids = [i for i, it in enumerate(items) if it.kind == "free"]
         self.inputs = tuple(ex.input for ex in task.examples)
@@ -80,7 +74,7 @@ class TaskSpace:
     def sig_ok(self, sig) -> bool:
         return self.goal_sig is None or self.goal.sig_ok(sig)
 
-    def _out_sigs(self, sig, it: Item) -> list:
+    def _out_sigs(self, sig, it: Choice) -> list:
         if it.kind == "skip":
             return [sig]
         if it.op is None or it.kind in ("given", "free"):
@@ -151,7 +145,7 @@ class TaskSpace:
         if it.kind == "given":
             return push_step(self.given[CONST_INDEX[it.op]])
         if it.kind == "free":
-            return push_step(consts[it.value])
+            return push_step(consts[it.slot])
         if it.kind == "lit":
             return push_step(it.value)
         return lambda s: s
@@ -164,10 +158,9 @@ class TaskSpace:
             it = self.items[i]
             if it.kind == "skip":
                 continue
-            code = (it.value,) if it.kind == "lit" else it.op
             try:
                 for s in stacks:
-                    apply(code, s, full, self.p)
+                    apply(it.code, s, full, self.p)
             except Fail:
                 return None
         return tuple(tuple(s) for s in stacks)
@@ -265,127 +258,6 @@ class TaskSpace:
         if not allowed.any():
             allowed[self.SKIP] = True
         return allowed
-
-    # ---- constants ------------------------------------------------------------------------------------
-    def free_used(self, prog: Sequence[int]) -> list[int]:
-        """Indices j of the free constants a program pushes, in order of first use."""
-        seen = []
-        for i in prog:
-            it = self.items[i]
-            if it.kind == "free" and it.value not in seen:
-                seen.append(it.value)
-        return seen
-
-    def sweep(self, prog: Sequence[int], consts: tuple, j: int, order: Sequence[int] | None = None,
-              limit: int = 1 << 30) -> list[tuple]:
-        """Free-value tuples (consts with constant j replaced) under which prog solves every example; tries
-        the ints of `order` (default: all ints of the profile) on example 0 first."""
-        vals = self.int_values if order is None else order
-        found = []
-        first = self.task.examples[:1]
-        for v in vals[:limit]:
-            cs = tuple(consts[:j]) + (int(v),) + tuple(consts[j + 1:])
-            st = self.run(prog, cs, state=(first[0].input,))
-            if st is None or not self._match_one(st[0], 0):
-                continue
-            if self.matches(self.run(prog, cs)):
-                found.append(cs)
-                break
-        return found
-
-    def fit_constant(self, prog: Sequence[int], consts: tuple, j: int, order: Sequence[int] | None = None):
-        """Choose free constant j of prog on example 0: (consts, final state, runs). The first value (in
-        `order`, default every int) under which example 0 matches and then every example does; else one
-        under which example 0 matches; else the value whose example-0 result scores best (concrete reward)."""
-        vals = self.int_values if order is None else order
-        ex0 = (self.inputs[0],)
-        best, best_r, runs, first_hit = None, -1.0, 0, None
-        out0 = self.outs[:1]
-        for v in vals:
-            cs = tuple(consts[:j]) + (int(v),) + tuple(consts[j + 1:])
-            st = self.run(prog, cs, state=ex0)
-            runs += 1
-            if st is None:
-                continue
-            if self._match_one(st[0], 0):
-                full = self.run(prog, cs)
-                runs += 1
-                if self.matches(full):
-                    return cs, full, runs
-                if first_hit is None:
-                    first_hit = (cs, full)
-            elif first_hit is None:
-                r = _reward_one(st[0], out0[0], self.exact)
-                if r > best_r:
-                    best, best_r = cs, r
-        if first_hit is not None:
-            return first_hit[0], first_hit[1], runs
-        if best is None:
-            return tuple(consts), None, runs
-        return best, self.run(prog, best), runs + 1
-
-    def _match_one(self, s, e: int) -> bool:
-        o = self.outs[e]
-        top = s if self.exact else s[len(s) - len(o):]
-        return len(s) >= len(o) and len(top) == len(o) and all(
-            type(x) is type(y) and x == y for x, y in zip(top, o))
-
-    def solution(self, prog: Sequence[int], consts: tuple) -> tuple[list, list, str]:
-        """(machine code, full constants, program text) with the used free constants renumbered in order of
-        first use after the given ones (unused free values are not reported)."""
-        used = self.free_used(prog)
-        slot = {j: len(self.given) + n for n, j in enumerate(used)}
-        code, text = [], []
-        for i in prog:
-            it = self.items[i]
-            if it.kind == "skip":
-                continue
-            if it.kind == "free":
-                code.append(f"c{slot[it.value]}")
-                text.append(f"c{slot[it.value]}")
-            elif it.kind == "lit":
-                code.append((it.value,))
-                text.append(it.text)
-            else:
-                code.append(it.op)
-                text.append(it.text)
-        return code, list(self.given) + [consts[j] for j in used], " ".join(text)
-
-    def simplify(self, prog: Sequence[int], consts: tuple) -> tuple:
-        """A shorter program solving every example, by deleting segments of 1..3 items while it still
-        matches (each deletion re-run on the machine); the input program itself when nothing can go."""
-        prog = self.strip(prog)
-        changed = True
-        while changed and prog:
-            changed = False
-            for n in (3, 2, 1):
-                for j in range(len(prog) - n + 1):
-                    shorter = prog[:j] + prog[j + n:]
-                    if self.matches(self.run(shorter, consts)):
-                        prog, changed = shorter, True
-                        break
-                if changed:
-                    break
-        return prog
-
-    def strip(self, prog: Sequence[int]) -> tuple:
-        return tuple(int(i) for i in prog if i != self.SKIP)
-
-
-def _reward_one(s, o, exact: bool) -> float:
-    """Concrete closeness of one final stack to one output (types, then values; ints by distance)."""
-    if len(s) < len(o) or (exact and len(s) != len(o)):
-        return 0.0
-    tot = 0.0
-    for x, y in zip(s[len(s) - len(o):], o):
-        if type(x) is not type(y):
-            continue
-        tot += 1.0
-        if x == y:
-            tot += 1.0
-        elif type(x) is int:
-            tot += 1.0 / (1.0 + abs(x - y))
-    return tot / (2 * max(1, len(o)))
 
 
 from dsl.machine import code_text as code_to_text  # noqa: E402,F401

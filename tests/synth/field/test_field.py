@@ -14,7 +14,8 @@ from synth.data.tokenizer import State
 from synth.errors import UserError
 from synth.evaluator.model import LatentMachine
 from conftest import tiny_evaluator
-from synth.field import Latent, load_field
+from synth.evaluator import Evaluator, load_evaluator
+from synth.field import load_field
 from synth.field.data import FieldBatches, perturb
 from synth.field.model import FieldConfig, FieldModel
 from synth.field.program import integrate_ops, integrate_weights, program_velocity
@@ -43,7 +44,7 @@ def ev_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lat(ev_path):
-    return Latent.load(ev_path)
+    return load_evaluator(ev_path).freeze()
 
 
 def tiny_cfg(*over) -> TrainFieldConfig:
@@ -63,7 +64,7 @@ def random_field(lat, path="linear", seed=0) -> FieldModel:
 def z_and_ops(lat, B=6, L=3, seed=0):
     src = FieldBatches("small", tiny_cfg().data, lat.tok)
     b = src.draw(random.Random(seed), B)
-    z0 = lat.encode(b["feats"][:, 0], b["status"][:, 0])
+    z0 = lat.encode_feats(b["feats"][:, 0], b["status"][:, 0])
     ops = torch.randint(0, lat.n_ops, (B, L), generator=torch.Generator().manual_seed(seed))
     return z0, ops
 
@@ -101,7 +102,7 @@ def test_trained_field_moves_toward_target(lat, path):
         opt.step()
     fm.eval()
     with torch.no_grad():
-        Z = lat.encode(batch["feats"].flatten(0, 1), batch["status"].flatten(0, 1))
+        Z = lat.encode_feats(batch["feats"].flatten(0, 1), batch["status"].flatten(0, 1))
         Z = Z.view(4, 4, *Z.shape[1:])
         z0, z1 = Z[:, :3].flatten(0, 1), Z[:, 1:].flatten(0, 1)
         ops = batch["ops"].flatten()[:, None]
@@ -265,7 +266,7 @@ def test_load_field_refuses_other_evaluator(ev_path, tmp_path):
     torch.manual_seed(1)
     other = LatentMachine(tiny_evaluator(dec_hidden=32), "small")
     with pytest.raises(UserError, match="trained on evaluator"):
-        load_field(exp, Latent(other))
+        load_field(exp, Evaluator(other))
 
 
 def test_warm_start_one_euler_step_is_the_evaluator_transition():
@@ -274,7 +275,7 @@ def test_warm_start_one_euler_step_is_the_evaluator_transition():
     m = LatentMachine(tiny_evaluator(dec_hidden=32, alu_hidden=48, alu_layers=2), "small")
     for p in m.alu.out.parameters():
         torch.nn.init.normal_(p, std=0.1)
-    lat = Latent(m)
+    lat = Evaluator(m).freeze()
     cfg = tiny_cfg()
     fm, _, _, _ = build(cfg, lat)
     assert cfg.model.warm_start
@@ -283,7 +284,7 @@ def test_warm_start_one_euler_step_is_the_evaluator_transition():
         mine = integrate_ops(fm, z0, ops, 0.5, "euler", 1)
         ref = z0
         for k in range(ops.shape[1]):
-            ref = lat.machine.transition(ref, ops[:, k], None, torch.full((5,), 0.5))
+            ref = lat.model.transition(ref, ops[:, k], None, torch.full((5,), 0.5))
     assert torch.allclose(mine, ref, atol=1e-5)
 
 
@@ -313,7 +314,7 @@ def test_init_metric_carries_the_metric_over(ev_path, tmp_path):
     first = tiny_cfg("train.steps=2", f"train.out_dir={tmp_path / 'a'}")
     train(first, str(ev_path))
     from synth.field.train import load_metric
-    lat = Latent.load(ev_path)
+    lat = load_evaluator(ev_path).freeze()
     fm, *_ = build(tiny_cfg(), lat)
     src = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)["model"]
     assert not torch.equal(fm.state_dict()["metric.g.1.weight"], src["metric.g.1.weight"])
