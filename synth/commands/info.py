@@ -31,7 +31,7 @@ def describe(state: dict, path: str) -> dict:
     prov = meta.get("provenance")
     return {"file": path, "bytes": Path(path).stat().st_size, "kind": meta.get("kind", "unknown"),
             "profile": meta.get("profile", "unknown"), "parameters": n_params, "steps": steps,
-            "model": meta.get("model", {}), "evaluator": meta.get("evaluator"),
+            "model": meta.get("model", {}), "evaluator": meta.get("evaluator"), "data": meta.get("data"),
             "provenance": prov if isinstance(prov, list) and prov else NOT_RECORDED}
 
 
@@ -52,6 +52,8 @@ def main(args) -> int:
     print(f"steps:       {info['steps'] if info['steps'] is not None else 'not recorded'}")
     if info["model"]:
         print("model:       " + ", ".join(f"{k}={v}" for k, v in info["model"].items()))
+    if info["data"]:
+        print(f"data:        {json.dumps(info['data'], sort_keys=True)}")
     if info["provenance"] == NOT_RECORDED:
         print("provenance:  not recorded (this checkpoint was written before synth recorded how checkpoints "
               "were made)")

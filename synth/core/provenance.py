@@ -50,11 +50,13 @@ def command_line() -> str:
 
 
 def with_provenance(meta: dict | None, cfg: Any, path: str | Path, step: int) -> dict:
-    """`meta` plus its `provenance` records, this process's last (updated to `step`)."""
+    """`meta` plus its `provenance` records, this process's last (updated to `step`). The data seed is
+    meta["data_seed"] where the run's data has its own seed, else cfg.seed; the config meta["config"] where
+    the caller gives its whole config, else cfg."""
     key = (str(path), repr(cfg))
     if key not in _PRIOR:
         _PRIOR[key] = _earlier(path) if getattr(cfg, "resume", False) else []
-        _MINE[key] = {"command": command_line(), "commit": git_commit(), "data_seed": getattr(cfg, "seed", None),
+        _MINE[key] = {"command": command_line(), "commit": git_commit(), "data_seed": (meta or {}).get("data_seed", getattr(cfg, "seed", None)),
                       "config": (meta or {}).get("config") or _plain(cfg), "steps": [step, step]}
     mine = _MINE[key]
     mine["steps"][1] = step

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from .checkpoint import check_resume, fresh_hint, load_checkpoint, read_checkpoint, save_atomic, set_rng_state
 from .ranks import LossModule, gather_row, seed_everything, setup_ranks, step_generator, to_device
+from .provenance import git_commit
 from .runlog import CsvLog, save_state
 
 __all__ = ["FitResult", "TrainConfig", "fit", "load_checkpoint", "lr_factor", "save_atomic", "seed_everything",
@@ -110,6 +111,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
     A fresh run seeds python/numpy/torch with cfg.seed + rank (dropout streams); build the model before.
     """
     rank, world, device, created = setup_ranks(cfg)
+    git_commit()                         # the commit this run starts from (cached: what its checkpoints record)
     out = Path(cfg.out_dir) if cfg.out_dir else None
     if out is not None and rank == 0:
         out.mkdir(parents=True, exist_ok=True)

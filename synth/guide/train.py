@@ -139,6 +139,7 @@ def train(cfg: TrainGuideConfig, log=print):
 
     from dataclasses import asdict
     meta = {"kind": KIND, "guide": asdict(cfg.guide), "profile": cfg.profile, "profiles": [cfg.profile],
+            "config": asdict(cfg), "data_seed": cfg.data_seed,
             "data": {"data_seed": cfg.data_seed, "draws": cfg.draws, "short_sets": cfg.short_sets,
                      "data_stride": cfg.data_stride, "dagger": asdict(cfg.dagger)}}
     return fit(net, loss_fn, get_batch, cfg.train, meta=meta, eval_fn=eval_fn if cfg.train.eval_every else None)
