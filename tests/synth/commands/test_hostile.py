@@ -187,6 +187,9 @@ def test_task_file_limits(tmp_path):
     f.write_text(json.dumps({**TASK, "constants": [1, 2, 3]}))
     rc, err = cli("search", "--io", str(f), "--method", "enumerate", "enumerate.free_constants=1")
     assert_one_line(rc, err, "enumerate.free_constants=1", "task 't'")
+    for method in ("meet", "default"):                      # the methods that hold the BFS's settings
+        rc, err = cli("search", "--io", str(f), "--method", method, "enumerate.free_constants=1")
+        assert_one_line(rc, err, f"{method}.enumerate.free_constants=1", "task 't'")
 
 
 def test_bad_profile_in_run_file_names_file_and_line(tmp_path):
