@@ -5,7 +5,8 @@
     python experiments/bench_guided.py --methods meet,enumerate         # some methods now, the rest later
 
 Methods (default): meet (BFS + meeting in the middle: today's `default`), enumerate (the baseline BFS),
-guided (beam search ordered by the shipped guide, synth/pretrained/guide.pt) and guided_uniform (the same
+guided (beam search ordered by the shipped guide of each task's profile, synth/pretrained/guide_{small,
+deepcoder}.pt) and guided_uniform (the same
 search with a uniform policy, value and constant head). Times are this process's CPU seconds (`clock: cpu`
 for every method) so that the load of the shared machine does not decide the ranking (--clock wall for wall
 time). Every result is verified by the real machine (synth.search.build checks it again).
