@@ -51,7 +51,7 @@ from .gradient_steps import ROW_COST, _Search  # noqa: F401  (re-exported)
 
 @dataclass
 class GradientConfig:
-    executor: str = "evaluator"          # evaluator | field | student: how relaxed programs are executed
+    executor: str = "student"            # student | evaluator | field: how relaxed programs are executed
     latent_weight: float = 1.0           # weight of the decoded-state loss (0: model-free, grounded only)
     reinforce_weight: float = 1.0        # weight of the grounded REINFORCE term
     slots: int = 8                       # L program slots (skip makes shorter programs)
@@ -60,24 +60,32 @@ class GradientConfig:
     literals: list[int] = field(default_factory=lambda: [-1, 0, 1, 2, 3, 4, 5, 10])
     lr: float = 0.2
     init_noise: float = 0.3
+    start: str = "noise"                 # noise | guide: restarts start from noise or from the guide's walks
+    start_scale: float = 1.0             # guide start: its logits times this (plus init_noise noise)
+    start_const_top: int = 16            # guide start: values per free constant from the constant head
+    guide: str | None = None             # guide start: checkpoint (None: the shipped synth/pretrained/guide.pt)
     skip_bias: float = 0.5               # initial logit of skip (short programs first)
     anneal: bool = True                  # alpha follows `alphas`; false: alpha 0 throughout
     alphas: list[list[float]] = field(default_factory=lambda: [[0.0, 1.0], [0.25, 0.5], [0.5, 0.0]])  # (cycle fraction, alpha)
-    cycle_steps: int = 40                # steps per annealing cycle
+    cycle_steps: int = 100               # steps per annealing cycle
     tau: list[float] = field(default_factory=lambda: [1.5, 0.5])            # temperature at cycle start, end
     entropy: list[float] = field(default_factory=lambda: [-0.01, 0.02])     # entropy weight at start, end
+    metric_weight: float = 0.0           # the field's learned state metric between the relaxed run's latent and the
+                                         #   encoded outputs (executor evaluator or field only: its latent space)
+    metric_field: str | None = None      # field checkpoint for the metric (None: synth/pretrained/field_small.pt)
     mask: bool = True                    # abstract-graph mask
-    samples: int = 48                    # grounded samples per restart per step ...
+    samples: int = 8                     # grounded samples per restart per grounded step ...
+    ground_every: int = 2                # steps between grounded steps (the others: latent term only)
     sample_runs: int = 4096              # ... fewer when samples x examples would exceed this (at least 4)
-    latent_rows: int = 64                # restarts x examples through the model per step (a moving window beyond)
+    latent_rows: int = 24                # restarts x examples through the model per step (a moving window beyond)
     explore: float = 0.05                # uniform share in the sampling distribution
-    decode_every: int = 4                # steps between beam decodes
+    decode_every: int = 8                # steps between beam decodes
     beam: int = 16                       # programs per restart from the beam
     const_topk: int = 3                  # values per free constant tried with beam programs
     sweep: bool = True                   # try every int for the free constants of the best skeletons
     sweep_top: int = 8                   # skeletons swept per decode (best sign-level reward, short first)
     fit_constants: bool = True           # sampled skeletons get their first free constant fitted on example 0
-    fit_per_step: int = 24               # new skeletons fitted per step (each costs one run per int value)
+    fit_per_step: int = 4                # new skeletons fitted per step (each costs one run per int value)
     meet: bool = True                    # complete sampled prefixes with tails found backward (synth/search/bidir.py)
     meet_depth: int = 3
     meet_budget: float = 0.1             # share of the time limit the backward goals may take to build
@@ -87,6 +95,9 @@ class GradientConfig:
     threads: int = 1                     # torch CPU threads
     clock: str = "wall"                  # time limit in "wall" time or this process's "cpu" time
     seed: int = 0
+
+
+STARTS = ("noise", "guide")
 
 
 class GradientSearch:
@@ -101,7 +112,15 @@ class GradientSearch:
             torch.set_num_threads(cfg.threads)
         self.executor = None
         self.note = ""
-        if cfg.latent_weight > 0:
+        if cfg.start not in STARTS:
+            raise ValueError(f"unknown gradient.start {cfg.start!r}; choose one of {', '.join(STARTS)}")
+        self.guide = None
+        if cfg.start == "guide":
+            from ..guide.api import load_guide
+            self.guide = load_guide(cfg.guide)
+        if cfg.metric_weight > 0:
+            self.executor = metric_executor(cfg, checkpoint)
+        elif cfg.latent_weight > 0:
             from ..errors import UserError
             from .latent import make_executor
             try:
@@ -118,15 +137,37 @@ class GradientSearch:
             print(f"synth search: note: {self.note}", file=sys.stderr)
 
     def __call__(self, task: Task, time_limit: float, p: Profile, cfg: GradientConfig) -> SearchResult:
-        return gradient_search(task, time_limit, p, cfg, self.executor)
+        return gradient_search(task, time_limit, p, cfg, self.executor, guide=self.guide)
+
+
+def metric_executor(cfg: GradientConfig, checkpoint: str | None):
+    """The executor for `metric_weight` > 0, with `.metric` = the field's learned metric: the field and the
+    relaxed runs must share the evaluator's latent space, so the executor is the field's own evaluator (or the
+    field itself); the student has another latent space: a loud error."""
+    from ..evaluator.api import Evaluator
+    from ..field import load_field
+    from .latent import Executor
+    if cfg.executor not in ("evaluator", "field"):
+        raise ValueError(f"gradient.metric_weight={cfg.metric_weight} needs executor evaluator or field (the "
+                         f"field's metric is defined over the evaluator's latent space), not {cfg.executor!r}")
+    if cfg.executor == "field":
+        fld = load_field(checkpoint if checkpoint is not None else cfg.metric_field)
+    else:
+        fld = load_field(cfg.metric_field, evaluator=checkpoint)     # refuses an evaluator it was not trained on
+    ex = Executor(Evaluator(fld.latent.machine), fld if cfg.executor == "field" else None,
+                  solver=cfg.solver, solver_steps=cfg.solver_steps, mix=cfg.mix)
+    ex.metric = fld.metric
+    return ex
 
 
 def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConfig, executor=None,
-                    prior_out: dict | None = None, meet=None) -> SearchResult:
+                    prior_out: dict | None = None, meet=None, guide=None) -> SearchResult:
     """The search loop (module docstring). `meet`: backward goals already built (bidir.Meet; the hybrid
     passes its own). `prior_out`, when given, receives the final distributions
-    (`theta` (R, L, V) logits, `q` (R, n_free, n_int), the TaskSpace `space`, `best` samples) for the hybrid."""
-    s = _Search(task, time_limit, p, cfg, executor, prior_out, meet)
+    (`theta` (R, L, V) logits, `q` (R, n_free, n_int), the TaskSpace `space`, `best` samples) for the hybrid.
+    `guide`: the guide network for `start: guide` (synth.guide.api.load_guide). res.info holds the steps
+    taken and the lowest alpha reached."""
+    s = _Search(task, time_limit, p, cfg, executor, prior_out, meet, guide)
     res = s.first_checks()
     while res is None and s.clock() < s.deadline:
         res = s.step()

@@ -56,7 +56,7 @@ def tiny_evaluator(tmp_path_factory) -> str:
     return str(path)
 
 
-FAST = {"restarts": 4, "slots": 4, "samples": 24, "cycle_steps": 12, "beam": 8}
+FAST = {"restarts": 4, "slots": 4, "samples": 24, "cycle_steps": 12, "beam": 8, "executor": "evaluator"}
 
 
 def _solve(method, task, tl, ck, **over):
