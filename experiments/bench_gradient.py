@@ -37,8 +37,15 @@ CONFIGS = {
     "nomeet_nolatent": ("gradient_nomeet", {**CPU, "latent_weight": 0.0}, "latent term off (grounded only)"),
     "nomeet_eval": ("gradient_nomeet", EVAL, "big evaluator as executor, metric off"),
     "nomeet_eval_metric": ("gradient_nomeet", {**EVAL, "metric_weight": 1.0}, "big evaluator + field metric on"),
+    "guide_noanneal": ("gradient_nomeet", {**CPU, "start": "guide", "anneal": False}, "learned start, annealing off"),
+    "guide_nomask": ("gradient_nomeet", {**CPU, "start": "guide", "mask": False}, "learned start, mask off"),
+    "guide_nolatent": ("gradient_nomeet", {**CPU, "start": "guide", "latent_weight": 0.0},
+                       "learned start, latent term off"),
+    "guide_eval": ("gradient_nomeet", {**EVAL, "start": "guide"}, "learned start, big evaluator, metric off"),
+    "guide_eval_metric": ("gradient_nomeet", {**EVAL, "start": "guide", "metric_weight": 1.0},
+                          "learned start, big evaluator, field metric on"),
 }
-ONLY_SMALL = {"nomeet_eval", "nomeet_eval_metric"}     # no evaluator/field for the deepcoder profile
+ONLY_SMALL = {"nomeet_eval", "nomeet_eval_metric", "guide_eval", "guide_eval_metric"}   # no evaluator for deepcoder
 
 
 def run_config(name: str, suites: list[str], seeds: list[int], first: int, limit: float, raw: Path) -> None:

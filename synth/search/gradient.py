@@ -1,8 +1,9 @@
 """Gradient search: relaxed programs optimised through the evaluator (or the field), annealed from types to values.
 
     from synth.search import build
-    solve = build("gradient", {"restarts": 8, "slots": 6}, checkpoint=None)   # None: shipped evaluator
+    solve = build("gradient", {"restarts": 8, "slots": 6}, checkpoint=None)   # None: the shipped student
     res = solve(task, time_limit=10.0)                                         # SearchResult, verified
+    res.info                                   # {"steps": optimiser steps, "min_alpha": lowest alpha, "latent": bool}
 
 Free variables (per task, R restarts in one batch of R x E rows, E examples): logits theta (R, L, V) over the
 task's items (ops, constants, literals, `skip`) for each of L slots, and for each free constant logits
@@ -13,7 +14,8 @@ phi (R, n_free, n_int) over the profile's ints. One step:
      w = softmax(theta / tau) (masked by the abstract graph: items no type-correct path to the output uses
      are removed per slot) is rolled through the executor, and the decoded final state is compared with the
      output abstracted at level(alpha) (cross-entropy of the evaluator's decoder);
-  3. grounded signal: `samples` discrete programs per restart are drawn from the same distributions (with
+  3. grounded signal (every `ground_every` steps, and every step without a model): `samples` discrete
+     programs per restart are drawn from the same distributions (with
      the exact per-state type mask) and free values from q, run on the REAL machine, and scored by how well
      their final stacks match the outputs at level(alpha) (space.TaskSpace.reward); the first free constant
      of a new skeleton is fitted on example 0 (every int tried, in q's order: `fit_constants`) so that the
@@ -28,15 +30,25 @@ constant every int is tried. Nothing is reported solved unless `verify` (the rea
 accepts it; solutions are shortened by deleting items while they still verify. At the end of a cycle the
 worst half of the restarts start again from noise.
 
+Executor: `student` (default: the distilled synth/executor, ~25 CPU-ms per relaxed step at 8 restarts x 8 slots
+x 3 examples, so >= 300 steps per 10 s task and several annealing cycles) or `evaluator` (the big one: ~15x
+slower, for accuracy studies) or `field`. Learned start (`start: guide`): every restart, and every restart
+reset at a cycle's end, starts from a walk of the guide (synth/search/gradient_start.py) instead of noise.
+Learned metric (`metric_weight` > 0): the field's learned state metric (synth/field) between the relaxed
+run's final latent and the encoded outputs is added to the loss; it is defined over the evaluator's latent
+space, so it needs executor evaluator (then the field's own evaluator runs the programs) or field; with the
+student it is a loud error.
+
 Code: this file holds the config and the entry points; the loop's state and steps (and the caps that keep the
 work per step bounded whatever the number of examples) are in gradient_steps.py, the beam decode, constant
-sweeps, backward completion and the per-restart Adam in gradient_decode.py.
+sweeps, backward completion and the per-restart Adam in gradient_decode.py, the guide start in
+gradient_start.py.
 
-Registered methods: `gradient` (evaluator), `field` (the field's integration), ablations `gradient_noanneal`
+Registered methods: `gradient` (student), `field` (the field's integration), ablations `gradient_noanneal`
 (alpha 0 throughout), `gradient_nomask` (no abstract-graph mask: only each item's own type check),
 `gradient_nolatent` (the grounded signal alone, no model), `gradient_nomeet` (no backward completion).
-Without a model for the task's profile (the shipped evaluator is for `small`), the latent term is dropped
-and a note is printed once.
+Without a model for the task's profile (the shipped evaluator and student are for `small`), the latent term is
+dropped and a note is printed once.
 """
 
 import sys
