@@ -78,6 +78,25 @@ def run_config(name: str, suites: list[str], seeds: list[int], first: int, limit
                 print(json.dumps(rec), flush=True)
 
 
+def steps_per_task(indices: list[int], overs: list[str], limit: float) -> None:
+    """Optimiser steps in `limit` CPU s of `gradient` (GradientConfig defaults + each JSON override) on hard/small
+    tasks `indices`: the steps goal (>= 300 per 10 s task at 8 restarts x 8 slots, the student executor)."""
+    from dsl import get_profile
+    from dsl.tasks import parse_tasks
+    from synth.search.gradient import GradientConfig, GradientSearch
+    lines = SUITES["small"].read_text().splitlines()
+    for over in overs:
+        cfg = GradientConfig(**{"clock": "cpu", **json.loads(over)})
+        solve = GradientSearch(cfg)
+        out = []
+        for i in indices:
+            task = parse_tasks(lines[i])[0]
+            res = solve(task, limit, get_profile(task.profile), cfg)
+            out.append({"task": task.name, "steps": res.info["steps"], "min_alpha": res.info["min_alpha"],
+                        "solved": res.solved})
+        print(json.dumps({"override": json.loads(over), "runs": out}), flush=True)
+
+
 def summarise(raw: Path, names: list[str], suites: list[str], first: int = 0) -> list[dict]:
     """Per config: solved per suite over seeds, steps, alpha; only the first `first` tasks of each suite."""
     from dsl.tasks import parse_tasks
@@ -137,9 +156,13 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "experiments" / "results" / "gradient.md"))
     ap.add_argument("--note", default="", help="a paragraph for the results file (what was run, machine)")
     ap.add_argument("--report-only", action="store_true", help="only rewrite --out from --raw")
+    ap.add_argument("--steps", default="", help="only count steps: gradient on these hard/small task indices")
+    ap.add_argument("--over", action="append", default=[], help="with --steps: a JSON GradientConfig override")
     a = ap.parse_args()
     import torch
     torch.set_num_threads(1)
+    if a.steps:
+        return steps_per_task([int(i) for i in a.steps.split(",")], a.over or ["{}"], a.time_limit)
     names = [n for n in a.configs.split(",") if n]
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
