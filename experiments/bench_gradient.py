@@ -24,19 +24,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = {"small": ROOT / "datasets" / "hard" / "small.jsonl", "deepcoder": ROOT / "datasets" / "hard" / "deepcoder.jsonl"}
-CPU = {"clock": "cpu"}
-EVAL = {"clock": "cpu", "executor": "evaluator", "cycle_steps": 16}     # ~15x slower steps: shorter cycles
+CPU = {"clock": "cpu", "start": "noise"}                                # the noise start (the ablation)
+EVAL = {**CPU, "executor": "evaluator", "cycle_steps": 16}              # ~15x slower steps: shorter cycles
 # name -> (method, config section, what it tests)
 CONFIGS = {
-    "gradient_nomeet": ("gradient_nomeet", CPU, "pure gradient descent (no backward tails): the >= 0.30 goal"),
-    "gradient": ("gradient", CPU, "gradient + backward tails (meet)"),
+    "gradient_nomeet": ("gradient_nomeet", CPU, "pure gradient descent (no backward tails), noise start"),
+    "gradient": ("gradient", CPU, "gradient + backward tails (meet), noise start"),
     "meet": ("meet", {"enumerate": {"clock": "cpu"}}, "the BFS + meet baseline (no gradient)"),
-    "nomeet_guide": ("gradient_nomeet", {**CPU, "start": "guide"}, "learned start on"),
-    "nomeet_noanneal": ("gradient_nomeet", {**CPU, "anneal": False}, "annealing off (alpha 0 throughout)"),
-    "nomeet_nomask": ("gradient_nomeet", {**CPU, "mask": False}, "abstract-graph mask off"),
-    "nomeet_nolatent": ("gradient_nomeet", {**CPU, "latent_weight": 0.0}, "latent term off (grounded only)"),
-    "nomeet_eval": ("gradient_nomeet", EVAL, "big evaluator as executor, metric off"),
-    "nomeet_eval_metric": ("gradient_nomeet", {**EVAL, "metric_weight": 1.0}, "big evaluator + field metric on"),
+    "nomeet_guide": ("gradient_nomeet", {**CPU, "start": "guide"}, "pure gradient, learned start: the >= 0.30 goal"),
+    "gradient_guide": ("gradient", {**CPU, "start": "guide"}, "gradient + tails, learned start (the default)"),
+    "nomeet_noanneal": ("gradient_nomeet", {**CPU, "anneal": False}, "noise start, annealing off (alpha 0)"),
+    "nomeet_nomask": ("gradient_nomeet", {**CPU, "mask": False}, "noise start, abstract-graph mask off"),
+    "nomeet_nolatent": ("gradient_nomeet", {**CPU, "latent_weight": 0.0}, "noise start, latent term off"),
+    "nomeet_eval": ("gradient_nomeet", EVAL, "noise start, big evaluator as executor, metric off"),
+    "nomeet_eval_metric": ("gradient_nomeet", {**EVAL, "metric_weight": 1.0}, "noise start, big evaluator + metric"),
     "guide_noanneal": ("gradient_nomeet", {**CPU, "start": "guide", "anneal": False}, "learned start, annealing off"),
     "guide_nomask": ("gradient_nomeet", {**CPU, "start": "guide", "mask": False}, "learned start, mask off"),
     "guide_nolatent": ("gradient_nomeet", {**CPU, "start": "guide", "latent_weight": 0.0},

@@ -33,7 +33,8 @@ worst half of the restarts start again from noise.
 Executor: `student` (default: the distilled synth/executor, ~25 CPU-ms per relaxed step at 8 restarts x 8 slots
 x 3 examples, so >= 300 steps per 10 s task and several annealing cycles) or `evaluator` (the big one: ~15x
 slower, for accuracy studies) or `field`. Learned start (`start: guide`): every restart, and every restart
-reset at a cycle's end, starts from a walk of the guide (synth/search/gradient_start.py) instead of noise.
+reset at a cycle's end, starts from a walk of the guide (synth/search/gradient_start.py) instead of noise
+(the default; `start: noise` is the ablation).
 Learned metric (`metric_weight` > 0): the field's learned state metric (synth/field) between the relaxed
 run's final latent and the encoded outputs is added to the loss; it is defined over the evaluator's latent
 space, so it needs executor evaluator (then the field's own evaluator runs the programs) or field; with the
@@ -46,11 +47,13 @@ gradient_start.py.
 
 Registered methods: `gradient` (student), `field` (the field's integration), ablations `gradient_noanneal`
 (alpha 0 throughout), `gradient_nomask` (no abstract-graph mask: only each item's own type check),
-`gradient_nolatent` (the grounded signal alone, no model), `gradient_nomeet` (no backward completion).
+`gradient_nolatent` (the grounded signal alone, no model), `gradient_nomeet` (no backward completion),
+`gradient_noisestart` (restarts from noise, not from the guide).
 Without a model for the task's profile (the shipped evaluator and student are for `small`), the latent term is
 dropped and a note is printed once.
 """
 
+import functools
 import sys
 from dataclasses import dataclass, field
 
@@ -72,7 +75,7 @@ class GradientConfig:
     literals: list[int] = field(default_factory=lambda: [-1, 0, 1, 2, 3, 4, 5, 10])
     lr: float = 0.2
     init_noise: float = 0.3
-    start: str = "noise"                 # noise | guide: restarts start from noise or from the guide's walks
+    start: str = "guide"                 # guide | noise: restarts start from the guide's walks or from noise
     start_scale: float = 1.0             # guide start: its logits times this (plus init_noise noise)
     start_const_top: int = 16            # guide start: values per free constant from the constant head
     guide: str | None = None             # guide start: checkpoint (None: the shipped synth/pretrained/guide.pt)
@@ -126,10 +129,7 @@ class GradientSearch:
         self.note = ""
         if cfg.start not in STARTS:
             raise ValueError(f"unknown gradient.start {cfg.start!r}; choose one of {', '.join(STARTS)}")
-        self.guide = None
-        if cfg.start == "guide":
-            from ..guide.api import load_guide
-            self.guide = load_guide(cfg.guide)
+        self.guide = load_guide_once(cfg.guide) if cfg.start == "guide" else None
         if cfg.metric_weight > 0:
             self.executor = metric_executor(cfg, checkpoint)
         elif cfg.latent_weight > 0:
@@ -150,6 +150,13 @@ class GradientSearch:
 
     def __call__(self, task: Task, time_limit: float, p: Profile, cfg: GradientConfig) -> SearchResult:
         return gradient_search(task, time_limit, p, cfg, self.executor, guide=self.guide)
+
+
+@functools.lru_cache(maxsize=4)
+def load_guide_once(path: str | None):
+    """The guide network of `start: guide` (None: the shipped synth/pretrained/guide.pt), loaded once per path."""
+    from ..guide.api import load_guide
+    return load_guide(path)
 
 
 def metric_executor(cfg: GradientConfig, checkpoint: str | None):
@@ -179,6 +186,8 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
     (`theta` (R, L, V) logits, `q` (R, n_free, n_int), the TaskSpace `space`, `best` samples) for the hybrid.
     `guide`: the guide network for `start: guide` (synth.guide.api.load_guide). res.info holds the steps
     taken and the lowest alpha reached."""
+    if cfg.start == "guide" and guide is None:
+        guide = load_guide_once(cfg.guide)
     s = _Search(task, time_limit, p, cfg, executor, prior_out, meet, guide)
     res = s.first_checks()
     while res is None and s.clock() < s.deadline:
@@ -196,3 +205,4 @@ _method("gradient_noanneal", anneal=False)
 _method("gradient_nomask", mask=False)
 _method("gradient_nolatent", latent_weight=0.0)
 _method("gradient_nomeet", meet=False)
+_method("gradient_noisestart", start="noise")

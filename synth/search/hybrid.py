@@ -51,7 +51,7 @@ from .gradient import GradientConfig, GradientSearch, gradient_search
 
 
 PRIOR_GRADIENT = {"restarts": 6, "slots": 6, "cycle_steps": 24,   # the gradient phase's own settings: the
-                  "executor": "evaluator"}                         #   rest is the gradient section's defaults
+                  "executor": "evaluator", "start": "noise"}       #   rest is the gradient section's defaults
 
 
 @dataclass

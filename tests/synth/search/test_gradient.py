@@ -103,7 +103,7 @@ def test_unverified_is_never_solved(tiny_evaluator, monkeypatch):
 
 
 def test_model_free_and_ablations_run(tiny_evaluator):
-    for m in ("gradient_nolatent", "gradient_noanneal", "gradient_nomask"):
+    for m in ("gradient_nolatent", "gradient_noanneal", "gradient_nomask", "gradient_noisestart"):
         res = _solve(m, INC, 10.0, tiny_evaluator)
         assert res.solved and res.method == m
 
@@ -191,7 +191,7 @@ def _stepped(task, n: int, executor=None, guide=None, **over):
     from dsl import get_profile
     from synth.search.gradient import GradientConfig
     from synth.search.gradient_steps import _Search
-    cfg = GradientConfig(**{**FAST, "meet": False, "clock": "cpu", **over})
+    cfg = GradientConfig(**{**FAST, "meet": False, "clock": "cpu", "start": "noise", **over})
     s = _Search(task, 1e6, get_profile("small"), cfg, executor, None, None, guide)
     assert s.first_checks() is None
     for _ in range(n):
@@ -212,9 +212,11 @@ def test_schedule_reaches_alpha_zero_and_reports_it(tiny_evaluator):
 
 
 def test_relaxed_constant_of_an_affine_task_is_found():
-    """x + 37 with the exact fitting, the sweeps and the backward tails off: only the relaxed constant q (sampled,
-    REINFORCE-trained, its top values decoded) can produce 37 (outside the literal pool)."""
-    over = {**FAST, "fit_constants": False, "sweep": False, "meet": False, "clock": "cpu", "ground_every": 1}
+    """x + 37 with the exact fitting, the sweeps, the backward tails and the guide's start off: only the relaxed
+    constant q (from noise; sampled, REINFORCE-trained, its top values decoded) can produce 37 (outside the
+    literal pool)."""
+    over = {**FAST, "fit_constants": False, "sweep": False, "meet": False, "clock": "cpu", "ground_every": 1,
+            "start": "noise"}
     res = build("gradient_nolatent", over)(PLUS_37, 20.0)
     assert res.solved and verify(PLUS_37, res.program, res.constants)
     assert "c0" in res.program.split() and abs(res.constants[0]) == 37 and res.info["steps"] > 0
