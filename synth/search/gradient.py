@@ -53,7 +53,6 @@ Without a model for the task's profile (the shipped evaluator and student are fo
 dropped and a note is printed once.
 """
 
-import functools
 import sys
 from dataclasses import dataclass, field
 
@@ -61,6 +60,7 @@ from dsl.profiles import Profile
 from dsl.tasks import Task
 
 from .base import SearchResult, register_method
+from .gradient_start import load_guide_once
 from .gradient_steps import ROW_COST, _Search  # noqa: F401  (re-exported)
 
 
@@ -152,13 +152,6 @@ class GradientSearch:
         return gradient_search(task, time_limit, p, cfg, self.executor, guide=self.guide)
 
 
-@functools.lru_cache(maxsize=4)
-def load_guide_once(path: str | None):
-    """The guide network of `start: guide` (None: the shipped synth/pretrained/guide.pt), loaded once per path."""
-    from ..guide.api import load_guide
-    return load_guide(path)
-
-
 def metric_executor(cfg: GradientConfig, checkpoint: str | None):
     """The executor for `metric_weight` > 0, with `.metric` = the field's learned metric: the field and the
     relaxed runs must share the evaluator's latent space, so the executor is the field's own evaluator (or the
@@ -184,10 +177,8 @@ def gradient_search(task: Task, time_limit: float, p: Profile, cfg: GradientConf
     """The search loop (module docstring). `meet`: backward goals already built (bidir.Meet; the hybrid
     passes its own). `prior_out`, when given, receives the final distributions
     (`theta` (R, L, V) logits, `q` (R, n_free, n_int), the TaskSpace `space`, `best` samples) for the hybrid.
-    `guide`: the guide network for `start: guide` (synth.guide.api.load_guide). res.info holds the steps
+    `guide`: the guide network for `start: guide` (None: cfg.guide's, loaded once). res.info holds the steps
     taken and the lowest alpha reached."""
-    if cfg.start == "guide" and guide is None:
-        guide = load_guide_once(cfg.guide)
     s = _Search(task, time_limit, p, cfg, executor, prior_out, meet, guide)
     res = s.first_checks()
     while res is None and s.clock() < s.deadline:

@@ -64,12 +64,12 @@ class _Search:
         self.meet = meet
         use = cfg.latent_weight > 0 or cfg.metric_weight > 0
         self.ex = executor if executor is not None and executor.profile == p and use else None
-        if cfg.start == "guide" and guide is None:
-            raise ValueError("gradient.start=guide needs the guide network (GradientSearch loads it)")
         self.start = None
-        if cfg.start == "guide":
-            from .gradient_start import GuideStart
-            self.start = GuideStart(guide, task, p, sp, self.nfree, cfg)
+        if cfg.start not in ("noise", "guide"):
+            raise ValueError(f"unknown gradient.start {cfg.start!r}; choose one of noise, guide")
+        if cfg.start == "guide":              # the guide's walks as the restarts' start (gradient_start.py)
+            from .gradient_start import GuideStart, load_guide_once
+            self.start = GuideStart(guide or load_guide_once(cfg.guide), task, p, sp, self.nfree, cfg)
 
     # ---- set-up ---------------------------------------------------------------------------------------------
     def first_checks(self) -> SearchResult | None:
