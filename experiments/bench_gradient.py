@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import cProfile
 import platform
+import pstats
 import statistics
 import subprocess
 import time
@@ -79,7 +81,7 @@ def run_config(name: str, suites: list[str], seeds: list[int], first: int, limit
                 print(json.dumps(rec), flush=True)
 
 
-def steps_per_task(indices: list[int], overs: list[str], limit: float) -> None:
+def steps_per_task(indices: list[int], overs: list[str], limit: float, profile: bool = False) -> None:
     """Optimiser steps in `limit` CPU s of `gradient` (GradientConfig defaults + each JSON override) on hard/small
     tasks `indices`: the steps goal (>= 300 per 10 s task at 8 restarts x 8 slots, the student executor)."""
     from dsl import get_profile
@@ -90,12 +92,17 @@ def steps_per_task(indices: list[int], overs: list[str], limit: float) -> None:
         cfg = GradientConfig(**{"clock": "cpu", **json.loads(over)})
         solve = GradientSearch(cfg)
         out = []
+        prof = cProfile.Profile() if profile else None
         for i in indices:
             task = parse_tasks(lines[i])[0]
+            prof and prof.enable()
             res = solve(task, limit, get_profile(task.profile), cfg)
+            prof and prof.disable()
             out.append({"task": task.name, "steps": res.info["steps"], "min_alpha": res.info["min_alpha"],
                         "solved": res.solved})
         print(json.dumps({"override": json.loads(over), "runs": out}), flush=True)
+        if prof:
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(r"gradient|space\.py", 14)
 
 
 def summarise(raw: Path, names: list[str], suites: list[str], first: int = 0) -> list[dict]:
@@ -159,11 +166,12 @@ def main() -> None:
     ap.add_argument("--report-only", action="store_true", help="only rewrite --out from --raw")
     ap.add_argument("--steps", default="", help="only count steps: gradient on these hard/small task indices")
     ap.add_argument("--over", action="append", default=[], help="with --steps: a JSON GradientConfig override")
+    ap.add_argument("--profile", action="store_true", help="with --steps: cProfile (cumulative) of the searches")
     a = ap.parse_args()
     import torch
     torch.set_num_threads(1)
     if a.steps:
-        return steps_per_task([int(i) for i in a.steps.split(",")], a.over or ["{}"], a.time_limit)
+        return steps_per_task([int(i) for i in a.steps.split(",")], a.over or ["{}"], a.time_limit, a.profile)
     names = [n for n in a.configs.split(",") if n]
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
