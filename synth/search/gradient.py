@@ -42,7 +42,7 @@ student it is a loud error.
 
 Code: this file holds the config and the entry points; the loop's state and steps (and the caps that keep the
 work per step bounded whatever the number of examples) are in gradient_steps.py, the beam decode, constant
-sweeps, backward completion and the per-restart Adam in gradient_decode.py, the guide start in
+sweeps, backward completion, the REINFORCE term and the per-restart Adam in gradient_decode.py, the guide start in
 gradient_start.py.
 
 Registered methods: `gradient` (student), `field` (the field's integration), ablations `gradient_noanneal`

@@ -19,7 +19,7 @@ import numpy as np
 
 from .base import SearchResult, get_clock, unsolved, verify
 from .bidir import Meet
-from .gradient_decode import Adam, complete, decode, export_prior
+from .gradient_decode import Adam, complete, decode, export_prior, reinforce
 from .space import TaskSpace
 
 ROW_COST = 0.04     # seconds per model row (forward + backward) assumed before the first latent step measures it
@@ -154,7 +154,7 @@ class _Search:
             if batch is None:                      # the time ran out while sampling: no update
                 return None
         if batch is not None and cfg.reinforce_weight > 0:
-            loss = loss + cfg.reinforce_weight * self.reinforce(batch, tau)
+            loss = loss + cfg.reinforce_weight * reinforce(self, batch, tau)
         ent = -(w * logp).sum(-1).mean()
         loss = loss + ent_w * ent * R
         if loss.requires_grad:
@@ -279,31 +279,6 @@ class _Search:
                 hit = self.fitted[key] = (cs, fin)
             consts[b], finals[b] = hit
             vals[b] = np.array(hit[0]) - p.int_min
-
-    def reinforce(self, batch, tau: float):
-        """-(r - b) log p(program) (and log q(value) of the free constants used), per-restart mean baseline."""
-        import torch
-        all_progs, all_allowed, adv, vals_all, _ = batch
-        R, V, nf, n_int, n = self.R, self.V, self.nf, self.n_int, self.n_samples
-        theta = self.theta
-        progs_t = torch.from_numpy(np.stack(all_progs))                                # (R, n, L)
-        allowed_t = torch.from_numpy(np.stack(all_allowed)) & self.static              # (R, n, L, V)
-        allowed_t = allowed_t | torch.nn.functional.one_hot(progs_t, V).bool()
-        lg = torch.where(allowed_t, (theta / tau)[:, None], self.neg)
-        lps = torch.log_softmax(lg, -1).gather(-1, progs_t[..., None])[..., 0].sum(-1)   # (R, n)
-        adv_t = torch.from_numpy(np.stack(adv)).float()
-        rl = -(adv_t * lps).mean(1).sum()
-        if nf:
-            used = torch.zeros(R, n, nf)
-            for r in range(R):
-                for b in range(n):
-                    for j in self.sp.free_used(all_progs[r][b]):
-                        used[r, b, j] = 1.0
-            lq = torch.log_softmax(self.phi[:, :nf] / tau, -1)                         # (R, nf, n_int)
-            vi = torch.from_numpy(np.stack(vals_all)).long()                           # (R, n, nf)
-            lqv = lq[:, None].expand(R, n, nf, n_int).gather(-1, vi[..., None])[..., 0]
-            rl = rl - (adv_t[..., None] * lqv * used).mean(1).sum()
-        return rl
 
     def restart_worst(self) -> None:
         """New cycle: the worst half of the restarts start again (from noise, or the guide's walks)."""
