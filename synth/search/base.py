@@ -40,6 +40,8 @@ class SearchResult:
     seconds: float = 0.0
     method: str = ""
     candidates: int = 0
+    info: dict = field(default_factory=dict)   # method-specific numbers (e.g. the gradient search's steps);
+                                               # not part of the result object of docs §5
 
     def to_json(self) -> dict:
         return {"task": self.task, "solved": self.solved, "program": self.program,

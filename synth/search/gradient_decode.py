@@ -1,8 +1,9 @@
-"""Turning the gradient search's relaxed distributions into verified programs, and its optimiser.
+"""Turning the gradient search's relaxed distributions into verified programs; its REINFORCE term and optimiser.
 
     res, n_run = decode(sp, task, p, cfg, logp, q, tried, swept, pool, found, deadline, clock)   # beam + sweeps
     res = complete(sp, task, p, meet, prefix, consts, t0, clock)    # sampled prefix + backward tail, verified
     opt = Adam([theta, phi], lr); opt.step(grads); opt.reset(rows)   # per-restart Adam (restarts reset alone)
+    loss = reinforce(search, batch, tau)                            # the grounded samples' REINFORCE term
 """
 from __future__ import annotations
 
@@ -42,6 +43,33 @@ class Adam:
             m[rows] = 0
             v[rows] = 0
             t[rows] = 0
+
+
+def reinforce(s, batch, tau: float):
+    """REINFORCE loss of a gradient search `s` (gradient_steps._Search) on its grounded batch: -(r - b) log
+    p(program) (and log q(value) of the free constants used), per-restart mean baseline."""
+    import torch
+    all_progs, all_allowed, adv, vals_all, _ = batch
+    R, V, nf, n_int, n = s.R, s.V, s.nf, s.n_int, s.n_samples
+    theta = s.theta
+    progs_t = torch.from_numpy(np.stack(all_progs))                                # (R, n, L)
+    allowed_t = torch.from_numpy(np.stack(all_allowed)) & s.static              # (R, n, L, V)
+    allowed_t = allowed_t | torch.nn.functional.one_hot(progs_t, V).bool()
+    lg = torch.where(allowed_t, (theta / tau)[:, None], s.neg)
+    lps = torch.log_softmax(lg, -1).gather(-1, progs_t[..., None])[..., 0].sum(-1)   # (R, n)
+    adv_t = torch.from_numpy(np.stack(adv)).float()
+    rl = -(adv_t * lps).mean(1).sum()
+    if nf:
+        used = torch.zeros(R, n, nf)
+        for r in range(R):
+            for b in range(n):
+                for j in s.sp.free_used(all_progs[r][b]):
+                    used[r, b, j] = 1.0
+        lq = torch.log_softmax(s.phi[:, :nf] / tau, -1)                         # (R, nf, n_int)
+        vi = torch.from_numpy(np.stack(vals_all)).long()                           # (R, n, nf)
+        lqv = lq[:, None].expand(R, n, nf, n_int).gather(-1, vi[..., None])[..., 0]
+        rl = rl - (adv_t[..., None] * lqv * used).mean(1).sum()
+    return rl
 
 
 def complete(sp: TaskSpace, task, p, meet, prefix, consts, t0, clock):

@@ -19,7 +19,7 @@ import numpy as np
 
 from .base import SearchResult, get_clock, unsolved, verify
 from .bidir import Meet
-from .gradient_decode import Adam, complete, decode, export_prior
+from .gradient_decode import Adam, complete, decode, export_prior, reinforce
 from .space import TaskSpace
 
 ROW_COST = 0.04     # seconds per model row (forward + backward) assumed before the first latent step measures it
@@ -41,7 +41,7 @@ def _lerp(pair, frac: float) -> float:
 class _Search:
     """The state of one gradient search; `step()` is one optimisation step (module docstring, 1-4)."""
 
-    def __init__(self, task, time_limit, p, cfg, executor, prior_out, meet):
+    def __init__(self, task, time_limit, p, cfg, executor, prior_out, meet, guide=None):
         import torch
         self.task, self.p, self.cfg, self.prior_out = task, p, cfg, prior_out
         self.clock = get_clock(cfg.clock)
@@ -57,12 +57,19 @@ class _Search:
         # grounded samples per restart: capped so that samples x examples stays within sample_runs
         self.n_samples = cfg.samples if cfg.samples * self.E <= cfg.sample_runs else \
             max(4, min(cfg.samples, cfg.sample_runs // self.E))
-        self.cand, self.step_no = 0, 0
+        self.cand, self.step_no, self.min_alpha = 0, 0, None
         self.tried, self.swept, self.met_seen = set(), set(), set()
         self.pool: dict = {}       # skeleton -> best sign-level reward seen (candidates for the constant sweep)
         self.fitted: dict = {}     # skeleton -> (free values fitted on example 0, final state)
         self.meet = meet
-        self.ex = executor if executor is not None and executor.profile == p and cfg.latent_weight > 0 else None
+        use = cfg.latent_weight > 0 or cfg.metric_weight > 0
+        self.ex = executor if executor is not None and executor.profile == p and use else None
+        self.start = None
+        if cfg.start not in ("noise", "guide"):
+            raise ValueError(f"unknown gradient.start {cfg.start!r}; choose one of noise, guide")
+        if cfg.start == "guide":              # the guide's walks as the restarts' start (gradient_start.py)
+            from .gradient_start import GuideStart, load_guide_once
+            self.start = GuideStart(guide or load_guide_once(cfg.guide), task, p, sp, self.nfree, cfg)
 
     # ---- set-up ---------------------------------------------------------------------------------------------
     def first_checks(self) -> SearchResult | None:
@@ -72,7 +79,7 @@ class _Search:
         if sp.matches(sp.inputs):
             res = self.found((), (0,) * self.nf)
             if res:
-                return res
+                return self.with_info(res)
         if self.meet is None and cfg.meet:      # (the hybrid passes the one it built)
             self.meet = Meet(self.task, self.p, cfg.literals, self.nfree, cfg.meet_depth,
                              deadline=self.t0 + cfg.meet_budget * self.time_limit, clock=self.clock)
@@ -88,7 +95,10 @@ class _Search:
         return None
 
     def fresh(self, k: int):
+        """Initial logits of k restarts: theta (k, L, V), phi (k, nf|1, n_int); from the guide with start=guide."""
         import torch
+        if self.start is not None:
+            return self.start.draw(k, self.rng, self.gen)
         th = torch.randn(k, self.L, self.V, generator=self.gen) * self.cfg.init_noise
         th[..., self.sp.SKIP] += self.cfg.skip_bias
         ph = torch.randn(k, max(self.nf, 1), self.n_int, generator=self.gen) * self.cfg.init_noise
@@ -102,16 +112,21 @@ class _Search:
             return SearchResult(self.task.name, True, text, full, self.clock() - self.t0, "gradient", self.cand)
         return None
 
+    def with_info(self, res: SearchResult) -> SearchResult:
+        """res.info: optimiser steps taken and the lowest alpha reached (None before the first step)."""
+        res.info = {"steps": self.step_no, "min_alpha": self.min_alpha, "latent": self.ex is not None}
+        return res
+
     def done(self, res: SearchResult, q) -> SearchResult:
         export_prior(self.prior_out, self.theta, q, self.sp, self.pool)
         res.candidates = self.cand
-        return res
+        return self.with_info(res)
 
     def give_up(self) -> SearchResult:
         import torch
         if hasattr(self, "theta"):
             export_prior(self.prior_out, self.theta, torch.softmax(self.phi.detach(), -1), self.sp, self.pool)
-        return unsolved(self.task, self.clock() - self.t0, "gradient", self.cand)
+        return self.with_info(unsolved(self.task, self.clock() - self.t0, "gradient", self.cand))
 
     # ---- one step -------------------------------------------------------------------------------------------
     def step(self) -> SearchResult | None:
@@ -120,6 +135,7 @@ class _Search:
         frac = (self.step_no % cfg.cycle_steps) / cfg.cycle_steps
         alpha = _schedule(cfg.alphas, frac) if cfg.anneal else 0.0
         tau, ent_w = _lerp(cfg.tau, frac), _lerp(cfg.entropy, frac)
+        self.min_alpha = alpha if self.min_alpha is None else min(self.min_alpha, alpha)
         logits = torch.where(self.static, self.theta / tau, self.neg)                 # (R, L, V)
         logp = torch.log_softmax(logits, -1)
         w = logp.exp()
@@ -128,15 +144,17 @@ class _Search:
         t_lat = self.clock()
         latent = self.ex is not None and self.latent_fits()
         if latent:
-            loss = loss + cfg.latent_weight * self.latent_loss(w, q, alpha)
+            loss = loss + self.latent_loss(w, q, alpha)
         t_lat = self.clock() - t_lat
-        res, batch = self.grounded(logp.detach().numpy(), q.detach().numpy(), alpha)
-        if res is not None:
-            return self.done(res, q)
-        if batch is None:                          # the time ran out while sampling: no update
-            return None
-        if cfg.reinforce_weight > 0:
-            loss = loss + cfg.reinforce_weight * self.reinforce(batch, tau)
+        batch = None
+        if self.step_no % cfg.ground_every == 0 or not latent:      # grounded samples every ground_every steps
+            res, batch = self.grounded(logp.detach().numpy(), q.detach().numpy(), alpha)
+            if res is not None:
+                return self.done(res, q)
+            if batch is None:                      # the time ran out while sampling: no update
+                return None
+        if batch is not None and cfg.reinforce_weight > 0:
+            loss = loss + cfg.reinforce_weight * reinforce(self, batch, tau)
         ent = -(w * logp).sum(-1).mean()
         loss = loss + ent_w * ent * R
         if loss.requires_grad:
@@ -165,7 +183,9 @@ class _Search:
         return self.clock() + cost * self.latent_rows() <= self.deadline
 
     def latent_loss(self, w, q, alpha: float):
-        """Decoded-state loss of the relaxed programs through the model: (R,) summed. At most `latent_rows`
+        """Decoded-state loss of the relaxed programs through the model (times latent_weight), plus
+        metric_weight x the field's metric between their latents and the encoded outputs (the outputs as whole
+        stacks, also for a `top` match); summed over (R,). At most `latent_rows`
         rows (restarts x examples) go through the model at once: a task with more examples uses a window of
         them that moves on every step (memory and step time independent of the number of examples)."""
         cfg, sp, R, E, nf, ex = self.cfg, self.sp, self.R, self.E, self.nf, self.ex
@@ -177,7 +197,14 @@ class _Search:
         z0 = ex.encode(view, R, q[:, :nf] if nf else None, alpha,
                        free_vals=(q.argmax(-1) + self.p.int_min).tolist() if nf else None)
         zL = ex.rollout(self.plan, z0, w.repeat_interleave(e, 0), alpha)
-        return ex.loss(view, zL, R, alpha).view(R, e).mean(1).sum()
+        loss = cfg.latent_weight * ex.loss(view, zL, R, alpha).view(R, e).mean(1).sum() if cfg.latent_weight else 0
+        if cfg.metric_weight:
+            import torch
+            with torch.no_grad():                                     # the outputs, encoded like the inputs
+                zt = ex.encode(_Targets(view), R, q[:, :nf] if nf else None, alpha,
+                               free_vals=(q.argmax(-1) + self.p.int_min).tolist() if nf else None)
+            loss = loss + cfg.metric_weight * ex.metric(zL, zt).view(R, e).mean(1).sum()
+        return loss
 
     def grounded(self, lp_np, q_np, alpha: float):
         """`samples` programs per restart on the real machine (step 3): (a verified result or None,
@@ -253,33 +280,8 @@ class _Search:
             consts[b], finals[b] = hit
             vals[b] = np.array(hit[0]) - p.int_min
 
-    def reinforce(self, batch, tau: float):
-        """-(r - b) log p(program) (and log q(value) of the free constants used), per-restart mean baseline."""
-        import torch
-        all_progs, all_allowed, adv, vals_all, _ = batch
-        R, V, nf, n_int, n = self.R, self.V, self.nf, self.n_int, self.n_samples
-        theta = self.theta
-        progs_t = torch.from_numpy(np.stack(all_progs))                                # (R, n, L)
-        allowed_t = torch.from_numpy(np.stack(all_allowed)) & self.static              # (R, n, L, V)
-        allowed_t = allowed_t | torch.nn.functional.one_hot(progs_t, V).bool()
-        lg = torch.where(allowed_t, (theta / tau)[:, None], self.neg)
-        lps = torch.log_softmax(lg, -1).gather(-1, progs_t[..., None])[..., 0].sum(-1)   # (R, n)
-        adv_t = torch.from_numpy(np.stack(adv)).float()
-        rl = -(adv_t * lps).mean(1).sum()
-        if nf:
-            used = torch.zeros(R, n, nf)
-            for r in range(R):
-                for b in range(n):
-                    for j in self.sp.free_used(all_progs[r][b]):
-                        used[r, b, j] = 1.0
-            lq = torch.log_softmax(self.phi[:, :nf] / tau, -1)                         # (R, nf, n_int)
-            vi = torch.from_numpy(np.stack(vals_all)).long()                           # (R, n, nf)
-            lqv = lq[:, None].expand(R, n, nf, n_int).gather(-1, vi[..., None])[..., 0]
-            rl = rl - (adv_t[..., None] * lqv * used).mean(1).sum()
-        return rl
-
     def restart_worst(self) -> None:
-        """New cycle: the worst half of the restarts start again from noise."""
+        """New cycle: the worst half of the restarts start again (from noise, or the guide's walks)."""
         import torch
         worst = np.argsort(self.best_r)[: self.R // 2]
         th, ph = self.fresh(len(worst))
@@ -300,3 +302,12 @@ class _Examples:
 
     def __getattr__(self, name):
         return getattr(self._sp, name)
+
+
+class _Targets(_Examples):
+    """The outputs of a (view of a) TaskSpace as its inputs: the field metric's targets."""
+
+    def __init__(self, sp):
+        self._sp = sp
+        self.inputs = tuple(sp.outs)
+        self.outs = tuple(sp.outs)

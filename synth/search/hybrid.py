@@ -51,8 +51,8 @@ from .fastops import push_step
 from .gradient import GradientConfig, GradientSearch, gradient_search
 
 
-PRIOR_GRADIENT = {"restarts": 6, "slots": 6, "cycle_steps": 24}   # the gradient phase's own settings: the
-                                     #   rest is the gradient section's defaults (GradientConfig)
+PRIOR_GRADIENT = {"restarts": 6, "slots": 6, "cycle_steps": 24,   # the gradient phase's own settings: the
+                  "executor": "evaluator", "start": "noise"}       #   rest is the gradient section's defaults
 
 
 @dataclass

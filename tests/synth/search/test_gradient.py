@@ -56,7 +56,7 @@ def tiny_evaluator(tmp_path_factory) -> str:
     return str(path)
 
 
-FAST = {"restarts": 4, "slots": 4, "samples": 24, "cycle_steps": 12, "beam": 8}
+FAST = {"restarts": 4, "slots": 4, "samples": 24, "cycle_steps": 12, "beam": 8, "executor": "evaluator"}
 
 
 def _solve(method, task, tl, ck, **over):
@@ -103,7 +103,7 @@ def test_unverified_is_never_solved(tiny_evaluator, monkeypatch):
 
 
 def test_model_free_and_ablations_run(tiny_evaluator):
-    for m in ("gradient_nolatent", "gradient_noanneal", "gradient_nomask"):
+    for m in ("gradient_nolatent", "gradient_noanneal", "gradient_nomask", "gradient_noisestart"):
         res = _solve(m, INC, 10.0, tiny_evaluator)
         assert res.solved and res.method == m
 
@@ -148,6 +148,15 @@ def test_field_executor_runs_and_solves(tiny_evaluator, tmp_path):
     assert w.grad is not None and torch.isfinite(w.grad).all() and w.grad.abs().sum() > 0
     res = build("field", FAST, str(path))(INC, 10.0)
     assert res.solved and res.method == "field"
+    # the field's metric as a loss term (the field's own latent space): differentiable, and the search solves
+    from synth.search.gradient import GradientConfig, metric_executor
+    mex = metric_executor(GradientConfig(executor="field", metric_weight=1.0), str(path))
+    z = mex.rollout(mex.plan(sp), mex.encode(sp, 2, None, 0.0), w, 0.0)
+    w.grad = None
+    mex.metric(z, mex.encode(sp, 2, None, 0.0)).sum().backward()
+    assert w.grad is not None and torch.isfinite(w.grad).all() and w.grad.abs().sum() > 0
+    res = build("field", {**FAST, "metric_weight": 1.0, "latent_weight": 0.0}, str(path))(INC, 10.0)
+    assert res.solved and res.info["latent"]
 
 
 def _rank_main(rank: int, port: int, out: str) -> None:
@@ -173,3 +182,80 @@ def test_scaleout_two_gloo_ranks_gather_in_order(tmp_path):
     b = json.loads((tmp_path / "res.1").read_text())
     assert a == b and [r["task"] for r in a] == ["inc", "square-inc", "plus-37", "affine-3x-41", "impossible"]
     assert [r["solved"] for r in a] == [True, True, True, True, False]
+
+
+# ---- the schedule, the relaxed constants, the learned start, the metric (issue 17) ---------------------------
+
+def _stepped(task, n: int, executor=None, guide=None, **over):
+    """A _Search after n optimiser steps (no deadline reached): the search's state, step by step."""
+    from dsl import get_profile
+    from synth.search.gradient import GradientConfig
+    from synth.search.gradient_steps import _Search
+    cfg = GradientConfig(**{**FAST, "meet": False, "clock": "cpu", "start": "noise", **over})
+    s = _Search(task, 1e6, get_profile("small"), cfg, executor, None, None, guide)
+    assert s.first_checks() is None
+    for _ in range(n):
+        assert s.step() is None
+    return s
+
+
+def test_schedule_reaches_alpha_zero_and_reports_it(tiny_evaluator):
+    from synth.search.latent import make_executor
+    ex = make_executor("evaluator", tiny_evaluator)
+    s = _stepped(IMPOSSIBLE, 6, ex, cycle_steps=4, ground_every=2)      # fractions 0, .25, .5, .75, 0, .25
+    info = s.give_up().info
+    assert info == {"steps": 6, "min_alpha": 0.0, "latent": True}
+    assert _stepped(IMPOSSIBLE, 6, ex, cycle_steps=40).give_up().info["min_alpha"] == 1.0    # types only so far
+    assert _stepped(IMPOSSIBLE, 6, ex, cycle_steps=12).give_up().info["min_alpha"] == 0.5
+    res = _solve("gradient", INC, 20.0, tiny_evaluator)
+    assert res.solved and res.info["steps"] >= 0 and "min_alpha" in res.info
+
+
+def test_relaxed_constant_of_an_affine_task_is_found():
+    """x + 37 with the exact fitting, the sweeps, the backward tails and the guide's start off: only the relaxed
+    constant q (from noise; sampled, REINFORCE-trained, its top values decoded) can produce 37 (outside the
+    literal pool)."""
+    over = {**FAST, "fit_constants": False, "sweep": False, "meet": False, "clock": "cpu", "ground_every": 1,
+            "start": "noise"}
+    res = build("gradient_nolatent", over)(PLUS_37, 20.0)
+    assert res.solved and verify(PLUS_37, res.program, res.constants)
+    assert "c0" in res.program.split() and abs(res.constants[0]) == 37 and res.info["steps"] > 0
+
+
+@pytest.fixture(scope="module")
+def tiny_guide():
+    from synth.guide.model import Guide, GuideConfig
+    torch.manual_seed(0)
+    return Guide(GuideConfig(d_example=16, d_trunk=16, layers=1, dropout=0.0)).eval()
+
+
+def test_guide_start_is_deterministic_and_follows_the_guide(tiny_guide):
+    from dsl import get_profile
+    from synth.guide.api import Oracle
+    from synth.guide.features import item_id
+    a = _stepped(PLUS_37, 0, guide=tiny_guide, start="guide", init_noise=0.0, start_scale=50.0)
+    b = _stepped(PLUS_37, 0, guide=tiny_guide, start="guide", init_noise=0.0, start_scale=50.0)
+    c = _stepped(PLUS_37, 0, guide=tiny_guide, start="guide", init_noise=0.0, start_scale=50.0, seed=1)
+    assert torch.equal(a.theta, b.theta) and torch.equal(a.phi, b.phi)
+    assert not torch.equal(a.theta, c.theta)                      # the walks differ with the seed
+    n = _stepped(PLUS_37, 0)                                      # the noise start
+    assert not torch.equal(a.theta, n.theta)
+    # slot 0 is asked about the inputs: its logits are the guide's policy there (ranked the same)
+    sp, orc = a.sp, Oracle(tiny_guide, PLUS_37, get_profile("small"), 1)
+    orc.ask([sp.inputs], [()])
+    pol = orc.get(sp.inputs, ())[0]
+    ids = [i for i, it in enumerate(sp.items) if it.kind in ("op", "free")]
+    want = max(ids, key=lambda i: pol[item_id(sp.items[i].op)])
+    got = a.theta[0, 0, ids].argmax().item()
+    assert ids[got] == want and bool((a.theta[:, 0] == a.theta[0, 0]).all())
+    # the free constant's logits: the constant head's top values (const_top of them), the rest at the floor
+    from synth.search.gradient_start import FLOOR
+    above = (a.phi.detach()[:, 0] > FLOOR * 50.0 + 1e-3).sum(-1)
+    assert bool(((above >= 1) & (above <= a.cfg.start_const_top)).all())
+
+
+def test_unknown_start_and_metric_with_the_student_are_loud():
+    with pytest.raises(ValueError, match="start"):
+        build("gradient", {"start": "magic"})
+    with pytest.raises(ValueError, match="metric_weight"):
+        build("gradient", {"metric_weight": 1.0, "executor": "student"})
