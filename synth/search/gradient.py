@@ -78,7 +78,7 @@ class GradientConfig:
     start: str = "guide"                 # guide | noise: restarts start from the guide's walks or from noise
     start_scale: float = 1.0             # guide start: its logits times this (plus init_noise noise)
     start_const_top: int = 16            # guide start: values per free constant from the constant head
-    guide: str | None = None             # guide start: checkpoint (None: the shipped synth/pretrained/guide.pt)
+    guide: str | None = None             # guide start: checkpoint (None: the shipped guide of the task's profile)
     skip_bias: float = 0.5               # initial logit of skip (short programs first)
     anneal: bool = True                  # alpha follows `alphas`; false: alpha 0 throughout
     alphas: list[list[float]] = field(default_factory=lambda: [[0.0, 1.0], [0.25, 0.5], [0.5, 0.0]])  # (cycle fraction, alpha)
@@ -129,7 +129,7 @@ class GradientSearch:
         self.note = ""
         if cfg.start not in STARTS:
             raise ValueError(f"unknown gradient.start {cfg.start!r}; choose one of {', '.join(STARTS)}")
-        self.guide = load_guide_once(cfg.guide) if cfg.start == "guide" else None
+        self.guide = load_guide_once(cfg.guide) if cfg.start == "guide" and cfg.guide else None
         if cfg.metric_weight > 0:
             self.executor = metric_executor(cfg, checkpoint)
         elif cfg.latent_weight > 0:
@@ -156,7 +156,6 @@ def metric_executor(cfg: GradientConfig, checkpoint: str | None):
     """The executor for `metric_weight` > 0, with `.metric` = the field's learned metric: the field and the
     relaxed runs must share the evaluator's latent space, so the executor is the field's own evaluator (or the
     field itself); the student has another latent space: a loud error."""
-    from ..evaluator.api import Evaluator
     from ..field import load_field
     from .latent import Executor
     if cfg.executor not in ("evaluator", "field"):
@@ -166,7 +165,7 @@ def metric_executor(cfg: GradientConfig, checkpoint: str | None):
         fld = load_field(checkpoint if checkpoint is not None else cfg.metric_field)
     else:
         fld = load_field(cfg.metric_field, evaluator=checkpoint)     # refuses an evaluator it was not trained on
-    ex = Executor(Evaluator(fld.latent.machine), fld if cfg.executor == "field" else None,
+    ex = Executor(fld.latent, fld if cfg.executor == "field" else None,
                   solver=cfg.solver, solver_steps=cfg.solver_steps, mix=cfg.mix)
     ex.metric = fld.metric
     return ex

@@ -26,10 +26,10 @@ FLOOR = -8.0        # logit of an item the guide gives no mass (before start_sca
 
 
 @functools.lru_cache(maxsize=4)
-def load_guide_once(path: str | None):
-    """The guide network of `start: guide` (None: the shipped synth/pretrained/guide.pt), loaded once per path."""
+def load_guide_once(path: str | None, profile: str = "small"):
+    """The guide network of `start: guide` (path None: the shipped guide of the profile), loaded once."""
     from synth.guide.api import load_guide
-    return load_guide(path)
+    return load_guide(path, profile=profile)
 
 
 class GuideStart:
@@ -93,17 +93,17 @@ class GuideStart:
                 theta[b, t] = row
                 sig = sig_of(states[b])
                 allowed = sp.trans(sig, L - t)[0] if sig is not None else np.ones(V, dtype=bool)
-                allowed = allowed & ~np.array([it.kind == "free" and it.value > len(bound[b])
+                allowed = allowed & ~np.array([it.kind == "free" and it.slot > len(bound[b])
                                                for it in sp.items])          # free constants in order
                 if not allowed.any():
                     allowed[sp.SKIP] = True
                 w = np.exp(row) * allowed
                 i = int(rng.choice(V, p=w / w.sum()))
                 it = sp.items[i]
-                if it.kind == "free" and it.value == len(bound[b]):          # a new free constant: bind it
+                if it.kind == "free" and it.slot == len(bound[b]):          # a new free constant: bind it
                     cands = ans[2][0] if ans[2] else []
-                    phi[b, it.value] = self.phi_row(cands, n_int)
-                    pv = np.exp(phi[b, it.value] - phi[b, it.value].max())
+                    phi[b, it.slot] = self.phi_row(cands, n_int)
+                    pv = np.exp(phi[b, it.slot] - phi[b, it.slot].max())
                     bound[b] = bound[b] + (int(rng.choice(n_int, p=pv / pv.sum())) + self.p.int_min,)
                 if i != sp.SKIP:
                     cs = tuple(bound[b]) + (0,) * (nf - len(bound[b]))

@@ -69,7 +69,7 @@ class _Search:
             raise ValueError(f"unknown gradient.start {cfg.start!r}; choose one of noise, guide")
         if cfg.start == "guide":              # the guide's walks as the restarts' start (gradient_start.py)
             from .gradient_start import GuideStart, load_guide_once
-            self.start = GuideStart(guide or load_guide_once(cfg.guide), task, p, sp, self.nfree, cfg)
+            self.start = GuideStart(guide or load_guide_once(cfg.guide, p.name), task, p, sp, self.nfree, cfg)
 
     # ---- set-up ---------------------------------------------------------------------------------------------
     def first_checks(self) -> SearchResult | None:
