@@ -9,8 +9,8 @@ config: an instance of the method's config dataclass), or a class built once per
 `cls(config, checkpoint=...)` whose instances are called `obj(task, time_limit, profile, config)` (for neural
 methods that load a model once). Register either with `@register_method("name", config=ConfigClass)`;
 `section="other"` makes the method read the config section of another (e.g. a variant of `enumerate`),
-`defaults={...}` overrides fields of it. `ALIASES` maps a name to a registered one (`default` -> the best
-method available). Rule that every method keeps: a result is `solved` only if `verify` returned True for
+`defaults={...}` overrides fields of it. `ALIASES` maps a name to a registered one (none is
+registered today; `default` is a method of its own, synth/search/default.py). Rule that every method keeps: a result is `solved` only if `verify` returned True for
 its program and constants; `candidates` counts the programs the method ran on the real machine.
 """
 from __future__ import annotations
