@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train a shipped guide from scratch: one profile per call, one CPU thread. Round 1 (teacher forcing on the
-# reference programs, ONE command: about 15 min on the 2-core machine, task draws included) is what ships;
+# reference programs, ONE command: 20-25 min on the shared 2-core machine, task draws included) is what ships;
 # ROUND=2 adds round 2 (DAgger-style: the states round 1's search visits on 600 new draws, labelled by the
 # expert of synth/guide/dagger.py; 1000 steps from round 1's weights), compared in experiments/results/guided.md.
 # Each run resumes from its folder under runs/ after a kill.
