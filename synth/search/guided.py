@@ -75,12 +75,9 @@ class GuidedSearch:
             self.guide(None)                  # load (and check) an explicit checkpoint at once
 
     def guide(self, p: Profile | None):
-        """The guide for tasks of profile p: --checkpoint's for every profile, else the profile's shipped
-        one (synth/pretrained/guide_{profile}.pt); None under the uniform policy."""
-        if self.checkpoint or p is None:
-            key = None
-        else:
-            key = p.name
+        """The guide for tasks of profile p (loaded once): --checkpoint's for every profile, else the
+        profile's shipped one (synth/pretrained/guide_{profile}.pt)."""
+        key = None if self.checkpoint or p is None else p.name
         if key not in self.nets:
             from synth.guide.api import load_guide
             self.nets[key] = load_guide(self.checkpoint, profile=key or "small")
