@@ -115,13 +115,12 @@ def check_constants(tasks, solve, profile) -> None:
     from dsl import get_profile
 
     from ..errors import UserError
-    cfg, key = solve.config, solve.method.section
+    cfg, section = solve.config, solve.method.section
     if not hasattr(cfg, "free_constants") and hasattr(cfg, "enumerate"):
-        cfg, key = cfg.enumerate, f"{key}.enumerate"       # the methods that hold the BFS's settings
+        cfg, section = cfg.enumerate, f"{section}.enumerate"     # the methods that hold the BFS's settings
     free = getattr(cfg, "free_constants", None)
     if free is None:
         return
-    section = key
     for t in tasks:
         p = get_profile(profile or t.profile)
         n_const = sum(1 for o in p.ops if o.startswith("c") and o[1:].isdigit())

@@ -3,7 +3,7 @@
     from synth.guide.data import sample_tasks, build_arrays, load_or_build
     recs = sample_tasks("small", n=1000, seed=1000)        # task records (dicts), deterministic
     arr = build_arrays(recs)                               # dict of numpy arrays, one row per state
-    arr = load_or_build("runs/guide/data_small_40000_1000.npz", "small", 40000, 1000)
+    arr = load_or_build("runs/guide_small", "small", 10000, 1000, short_sets=40)   # cached task records
 
 Tasks. The `small` stream is sampler tasks; the `deepcoder` stream alternates: task i is a sampler task
 (j = i // 2 below) for even i and a DeepCoder-style program (dsl/deepcoder.py, the generator of the
@@ -212,7 +212,7 @@ def load_or_build(folder: str | Path, profile: str, n: int, seed: int, log=None,
     recs = []
     if short_sets:
         from .short import short_tasks
-        recs += _cached(Path(folder) / f"short_{profile}_{seed}_{short_sets}.pkl.gz",
+        recs += cached(Path(folder) / f"short_{profile}_{seed}_{short_sets}.pkl.gz",
                         lambda: short_tasks(profile, short_sets, seed, suite_keys()), log)
     for start in range(0, n, stride):
         recs += load_chunk(folder, profile, seed, start, min(chunk, n - start), log)
@@ -224,10 +224,10 @@ def load_chunk(folder: str | Path, profile: str, seed: int, start: int, chunk: i
         keys = suite_keys()
         return [r for i in range(start, start + chunk) if (r := draw(profile, seed, i, keys)) is not None]
     part = "" if chunk == 1000 else f"_{chunk}"           # a short chunk (small runs) is cached apart
-    return _cached(Path(folder) / f"tasks_{profile}_{seed}_{start}{part}.pkl.gz", make, log)
+    return cached(Path(folder) / f"tasks_{profile}_{seed}_{start}{part}.pkl.gz", make, log)
 
 
-def _cached(path: Path, make, log=None) -> list[dict]:
+def cached(path: Path, make, log=None) -> list[dict]:
     """The records pickled at path, or make()'s, written there atomically first."""
     import gzip
     import os

@@ -80,12 +80,12 @@ def dagger_arrays(cfg: TrainGuideConfig, log=print) -> dict:
     import hashlib
     from .api import load_guide
     from .dagger import visited_arrays, visited_records
-    from .data import _cached
+    from .data import cached
     dc = cfg.dagger
     digest = hashlib.sha256(Path(dc.init).read_bytes()).hexdigest()[:10] if Path(dc.init).is_file() else "none"
     name = f"dagger_{cfg.profile}_{cfg.data_seed}_{cfg.draws}_{dc.tasks}_{dc.nodes}_{dc.per_task}_{digest}.pkl.gz"
     net = load_guide(dc.init)
-    out = _cached(Path(cfg.data_dir or cfg.train.out_dir) / name, lambda: visited_records(
+    out = cached(Path(cfg.data_dir or cfg.train.out_dir) / name, lambda: visited_records(
         net, cfg.profile, cfg.data_seed, cfg.draws, dc.tasks, dc.nodes, dc.per_task, log), log)
     arr = visited_arrays(out)
     log(f"dagger rows: {len(arr['item'])} ({sum(o['solved'] for o in out)}/{len(out)} tasks solved by round 1)")
