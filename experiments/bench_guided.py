@@ -51,7 +51,8 @@ def run_all(args) -> list[dict]:
                 if (suite, t.name, m) in done:
                     continue
                 if m not in solvers:
-                    solvers[m] = build(m, clock_section(m, args.clock), checkpoint=args.checkpoint)
+                    solvers[m] = build(m, {**clock_section(m, args.clock), **json.loads(args.over or "{}")},
+                                       checkpoint=args.checkpoint)
                 t0 = time.process_time()
                 r = solvers[m](t, args.time_limit)
                 d = {"suite": suite, "task": t.name, "method": m, "time_limit": args.time_limit, "clock": args.clock,
@@ -167,6 +168,8 @@ def main(argv=None) -> None:
     ap.add_argument("--partial", default=str(ROOT / "runs/bench_guided_partial.jsonl"))
     ap.add_argument("--out", default=str(ROOT / "experiments/results/guided.md"))
     ap.add_argument("--no-cost", action="store_true", help="skip the cost-per-node measurement")
+    ap.add_argument("--over", help='JSON of config keys set for every method, e.g. \'{"meet_frac": 0.02}\' '
+                                   "(use its own --partial file: the partial records do not hold it)")
     ap.add_argument("--plot", metavar="PNG", help="also draw tasks solved against time from this run's results")
     args = ap.parse_args(argv)
     args.methods, args.suites = args.methods.split(","), args.suites.split(",")

@@ -34,7 +34,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(1)
     limits = [float(x) for x in args.limits.split(",")]
     suites = args.suites.split(",")
-    common = dict(limit=0, suites=suites, clock="cpu", checkpoint=None, partial=args.partial)
+    common = dict(limit=0, suites=suites, clock="cpu", checkpoint=None, partial=args.partial, over=None)
     enum = run_all(argparse.Namespace(time_limit=max(limits), methods=["enumerate"], **common))
     rows = {}
     for lim in limits:
