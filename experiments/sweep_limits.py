@@ -28,17 +28,18 @@ def main(argv=None) -> None:
     ap.add_argument("--suites", default=",".join(SUITES))
     ap.add_argument("--partial", default=str(ROOT / "runs/sweep_limits.jsonl"))
     ap.add_argument("--out", default=str(ROOT / "experiments/results/sweep_limits.md"))
+    ap.add_argument("--over", help="JSON of config keys for `default` (see bench_guided.py --over)")
     args = ap.parse_args(argv)
     import torch
     from bench_guided import run_all
     torch.set_num_threads(1)
     limits = [float(x) for x in args.limits.split(",")]
     suites = args.suites.split(",")
-    common = dict(limit=0, suites=suites, clock="cpu", checkpoint=None, partial=args.partial, over=None)
-    enum = run_all(argparse.Namespace(time_limit=max(limits), methods=["enumerate"], **common))
+    common = dict(limit=0, suites=suites, clock="cpu", checkpoint=None, partial=args.partial)
+    enum = run_all(argparse.Namespace(time_limit=max(limits), methods=["enumerate"], over=None, **common))
     rows = {}
     for lim in limits:
-        rows[lim] = run_all(argparse.Namespace(time_limit=lim, methods=["default"], **common))
+        rows[lim] = run_all(argparse.Namespace(time_limit=lim, methods=["default"], over=args.over, **common))
     lines = ["Tasks solved (CPU seconds per task). `default`: one run per limit; `enumerate`: its one run at "
              f"{max(limits):g} s read off at each limit.", "",
              "| limit | " + " | ".join(f"{Path(s).stem}: default | enumerate" for s in suites) + " | behind |",
