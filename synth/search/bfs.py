@@ -37,8 +37,8 @@ from .base import SearchResult, get_clock, unsolved, verify
 from .choices import bfs_choices
 from .fastops import push_step, state_step
 from .prune import TYPE, Goal, Reach, graph_reach
+from .solve import TAIL_OPS, solve_tail
 
-TAIL_OPS = ("add", "sub", "mul")
 
 
 def sig_of(state) -> tuple | None:
@@ -48,30 +48,6 @@ def sig_of(state) -> tuple | None:
         if len(s) != len(first) or tuple([TYPE[type(v)] for v in s]) != first:
             return None
     return first
-
-
-def solve_tail(state, outs, op: str, p: Profile):
-    """The int c, if any, such that `c op` turns the top int of every stack into its output's last value."""
-    c = None
-    for s, o in zip(state, outs):
-        x, y = s[-1], o[-1]
-        if op == "add":
-            v = y - x
-        elif op == "sub":
-            v = x - y
-        elif x == 0:            # mul by anything: only 0 works, and c stays free
-            if y != 0:
-                return None
-            continue
-        elif y % x:
-            return None
-        else:
-            v = y // x
-        if c is None:
-            c = v
-        elif v != c:
-            return None
-    return c if c is not None and p.int_min <= c <= p.int_max else None
 
 
 def generic(state, items, bound, nfree, p):

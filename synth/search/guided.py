@@ -17,7 +17,7 @@ log P(remaining length <= length left) (the value head), and the best `width` fo
 Every new state is (1) checked against the outputs, (2) looked up in the meeting's goal sets (synth/search/
 bidir.py, built from the outputs at the start within `meet_frac` of the time limit), and (3) at states whose
 top int may become the output's by one `c op`, the constant c is solved for exactly (`solve_tail` of the
-BFS for add/sub/mul; `solve_op` below for div, mod, min, max by testing the profile's ints on example 0).
+BFS for add/sub/mul; `solve_op` for div, mod, min, max: synth/search/solve.py).
 Free constants: pushing a new one tries the constant head's `const_top` values (the uniform ablation: the
 enumerator's pool, small |v| first). Nothing is reported that `verify` did not accept.
 
@@ -29,20 +29,17 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
 from dsl.profiles import Profile
 from dsl.tasks import Task
 
 from .base import SearchResult, register_method, unsolved, verify
-from .bfs import BFS, TAIL_OPS, generic, sig_of, solve_tail
+from .bfs import BFS, generic, sig_of
 from .bidir import Meet
 from .enumerate import EnumerateConfig
 from .fastops import push_step
+from .solve import SOLVE_OPS, TAIL_OPS, solve_op, solve_tail
 from .base import simplify_code
 from .space import code_to_text
-
-SOLVE_OPS = ("div", "mod", "min", "max")
 
 
 @dataclass
@@ -86,29 +83,6 @@ class GuidedSearch:
     def __call__(self, task: Task, time_limit: float, p: Profile, cfg: GuidedConfig) -> SearchResult:
         net = self.guide(p) if cfg.policy == "learned" else None
         return Guided(task, p, cfg, time_limit, net).run()
-
-
-def solve_op(state, outs, op: str, lo: int, hi: int):
-    """An int c in lo..hi such that `c op` turns the top int of every stack into its output's last value
-    (min, max: solved from the first example the op changes; div, mod: every c tested at once with numpy)."""
-    xs, ys = [s[-1] for s in state], [o[-1] for o in outs]
-    if op in ("min", "max"):
-        c = next((y for x, y in zip(xs, ys) if x != y), None)
-        if c is None or not lo <= c <= hi:
-            return None
-        f = min if op == "min" else max
-        return c if all(f(x, c) == y for x, y in zip(xs, ys)) else None
-    cs = _CS.get((lo, hi))
-    if cs is None:
-        cs = _CS[(lo, hi)] = np.array([c for c in range(lo, hi + 1) if c], dtype=np.int64)
-    for x, y in zip(xs, ys):
-        cs = cs[(x // cs if op == "div" else x % cs) == y]
-        if not len(cs):
-            return None
-    return int(cs[0])
-
-
-_CS: dict = {}
 
 
 def _vid(item_id, code):
