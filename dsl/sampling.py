@@ -12,7 +12,7 @@ from typing import Sequence
 
 from .machine import code_text, run
 from .ops import CONST_INDEX
-from .profiles import Profile
+from .profiles import Profile, get_profile
 from .sampler import SamplerConfig, _config, get_sampler
 from .tasks import Example, Task
 from .values import Value, to_json, type_of
@@ -104,3 +104,16 @@ def sample_task(rng: random.Random, profile: str | Profile = "small", length: in
                         extra={"constants": list(consts)})
         return Task(task_name, tuple(examples), consts, None, None, match, s.p.name, prog)
     raise ValueError(f"could not sample a task of length {length} in {tries} tries")
+
+
+FAR = {"small": (11, 64), "deepcoder": (65, 255)}   # |c| of a hidden constant far from the literal pool
+
+
+def far_constant(rng: random.Random, profile: str) -> int:
+    """A hidden int constant for hard tasks: |c| in FAR[profile], either sign, within the profile's ints."""
+    lo, hi = FAR[profile]
+    p = get_profile(profile)
+    while True:
+        v = rng.randint(lo, hi) * rng.choice((-1, 1))
+        if p.int_min <= v <= p.int_max:
+            return v

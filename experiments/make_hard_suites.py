@@ -32,19 +32,10 @@ sys.path.insert(0, str(ROOT))
 from dsl import get_profile, parse  # noqa: E402
 from dsl.redundancy import outputs, redundant  # noqa: E402
 from dsl.sampler import sample_task  # noqa: E402
+from dsl.sampling import far_constant  # noqa: E402
 from dsl.tasks import Example, Task, parse_tasks  # noqa: E402
 
 SEEDS = {"small": 11, "deepcoder": 12}
-FAR = {"small": (11, 64), "deepcoder": (65, 255)}
-
-
-def far_value(rng: random.Random, profile: str) -> int:
-    lo, hi = FAR[profile]
-    p = get_profile(profile)
-    while True:
-        v = rng.randint(lo, hi) * rng.choice((-1, 1))
-        if p.int_min <= v <= p.int_max:
-            return v
 
 
 def candidate(rng: random.Random, profile: str, i: int, tries: int = 20) -> Task | None:
@@ -70,11 +61,11 @@ def _draw(rng: random.Random, profile: str, i: int) -> Task | None:
     consts = tuple(t.constants)
     if nfree:
         for _ in range(30):   # redraw the hidden constants far from the literal pool
-            consts = tuple(far_value(rng, profile) for _ in range(nfree))
+            consts = tuple(far_constant(rng, profile) for _ in range(nfree))
             outs = outputs(code, inputs, consts, p, t.match)
             if outs is None:
                 continue
-            other = tuple(far_value(rng, profile) for _ in range(nfree))
+            other = tuple(far_constant(rng, profile) for _ in range(nfree))
             if all(outputs(code, inputs, consts[:k] + other[k:k + 1] + consts[k + 1:], p, t.match) != outs
                    for k in range(nfree)):       # every hidden constant matters
                 break

@@ -12,8 +12,6 @@ synth/conf/train_evaluator.yaml with the `model/` group (small, tiny). Prints on
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 
 HELP = "train the latent-state-machine evaluator (resumable)"
@@ -26,12 +24,11 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from pathlib import Path
 
     from ..errors import UserError
     from ..evaluator.api import export
     from ..evaluator.train import TrainEvaluatorConfig, train
-    from .training import compose_training
+    from .training import compose_training, finish
 
     cfg = compose_training("train_evaluator", TrainEvaluatorConfig, args)
     if cfg.init:
@@ -42,12 +39,4 @@ def main(args) -> int:
         res = train(cfg, args.data)
     except ValueError as e:
         raise UserError(str(e)) from None
-    if int(os.environ.get("RANK", "0")) != 0:   # under torchrun only rank 0 writes; the others are done
-        return 0
-    out = Path(cfg.train.out_dir)
-    export(out / "checkpoint.pt", out / "evaluator.pt")
-    last = res.history[-1] if res.history else {}
-    print(json.dumps({"out": str(out), "steps": res.step, "seconds": round(time.perf_counter() - t0, 1),
-                      "checkpoint": str(out / "evaluator.pt"),
-                      **{k: round(v, 4) for k, v in last.items() if k.startswith(("loss", "acc", "val_"))}}))
-    return 0
+    return finish(res, cfg.train.out_dir, export, "evaluator.pt", t0)

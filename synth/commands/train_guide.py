@@ -13,8 +13,6 @@ Runs under `torchrun --nproc_per_node N` (DDP, gloo on CPU). Prints one JSON sum
 """
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 
@@ -27,11 +25,10 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from pathlib import Path
 
     from ..errors import UserError
     from ..guide.train import TrainGuideConfig, export, train
-    from .training import compose_training
+    from .training import compose_training, finish
 
     cfg = compose_training("train_guide", TrainGuideConfig, args)
     t0 = time.perf_counter()
@@ -39,12 +36,4 @@ def main(args) -> int:
         res = train(cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
     except ValueError as e:
         raise UserError(str(e)) from None
-    if int(os.environ.get("RANK", "0")) != 0:   # under torchrun only rank 0 writes; the others are done
-        return 0
-    out = Path(cfg.train.out_dir)
-    export(out / "checkpoint.pt", out / "guide.pt")
-    last = res.history[-1] if res.history else {}
-    print(json.dumps({"out": str(out), "steps": res.step, "seconds": round(time.perf_counter() - t0, 1),
-                      "checkpoint": str(out / "guide.pt"),
-                      **{k: round(v, 4) for k, v in last.items() if k.startswith(("loss", "acc", "val_"))}}))
-    return 0
+    return finish(res, cfg.train.out_dir, export, "guide.pt", t0)

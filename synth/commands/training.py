@@ -30,3 +30,21 @@ def compose_training(name: str, schema: type, args):
         raise UserError("train.out_dir must be set (--out DIR)")
     make_dir(cfg.train.out_dir, "--out")
     return cfg
+
+
+def finish(res, out_dir, export, name: str, t0: float) -> int:
+    """After a training run: on rank 0 only, export OUT/checkpoint.pt to OUT/name and print the one JSON
+    summary line (out, steps, seconds, the exported checkpoint, the last logged losses and metrics)."""
+    import json
+    import os
+    import time
+    from pathlib import Path
+    if int(os.environ.get("RANK", "0")) != 0:   # under torchrun only rank 0 writes; the others are done
+        return 0
+    out = Path(out_dir)
+    export(out / "checkpoint.pt", out / name)
+    last = res.history[-1] if res.history else {}
+    print(json.dumps({"out": str(out), "steps": res.step, "seconds": round(time.perf_counter() - t0, 1),
+                      "checkpoint": str(out / name),
+                      **{k: round(v, 4) for k, v in last.items() if k.startswith(("loss", "acc", "val_"))}}))
+    return 0

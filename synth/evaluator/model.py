@@ -93,15 +93,6 @@ class LatentMachine(OpSteps, nn.Module):
     def _join(self, zs: Tensor, ze: Tensor) -> Tensor:
         return torch.cat([zs, ze.flatten(1, 2)], dim=1)
 
-    def level_vec(self, level: Tensor) -> Tensor:
-        """level (B,) int64 index, or float alpha in [0, 1] (interpolated) -> (B, C)."""
-        if level.dtype.is_floating_point:
-            pos = level.clamp(0, 1) * (self.cfg.n_levels - 1)
-            lo = pos.floor().long().clamp(max=self.cfg.n_levels - 2)
-            w = (pos - lo)[:, None]
-            return (1 - w) * self.level_emb(lo) + w * self.level_emb(lo + 1)
-        return self.level_emb(level)
-
     def _step(self, z: Tensor, cond: Tensor, route: Tensor, lit: tuple | None) -> Tensor:
         """z (B, T, C), cond (B, C), route (B, D, n_src), lit (slot (B, C), elems (B, L, C)) or None."""
         zs, ze = self.decoder.split(z)

@@ -127,8 +127,17 @@ def rank_onehot(v: Tensor, on: Tensor) -> Tensor:
 
 class OpSteps:
     """The op-conditioned step shared by the evaluator (LatentMachine) and its student (synth/executor): a mixin
-    for a module with `op_emb`, `level_vec`, `route`, `n_ops`, `push_id`, `lit_proj`, `encode_rows` and
-    `_step(z, cond, route, lit_z)`."""
+    for a module with `op_emb`, `level_emb`, `cfg.n_levels`, `route`, `n_ops`, `push_id`, `lit_proj`,
+    `encode_rows` and `_step(z, cond, route, lit_z)`."""
+
+    def level_vec(self, level: Tensor) -> Tensor:
+        """level (B,) int64 index, or float alpha in [0, 1] (interpolated) -> (B, C)."""
+        if level.dtype.is_floating_point:
+            pos = level.clamp(0, 1) * (self.cfg.n_levels - 1)
+            lo = pos.floor().long().clamp(max=self.cfg.n_levels - 2)
+            w = (pos - lo)[:, None]
+            return (1 - w) * self.level_emb(lo) + w * self.level_emb(lo + 1)
+        return self.level_emb(level)
 
     def _level(self, z: Tensor, level: Tensor | None) -> Tensor:
         if level is None:

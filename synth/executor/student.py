@@ -129,15 +129,6 @@ class StudentMachine(OpSteps, nn.Module):
         return torch.cat([self.status_norm(self.status_emb(status))[:, None], x], dim=1)
 
     # ---- T ------------------------------------------------------------------------------------------
-    def level_vec(self, level: Tensor) -> Tensor:
-        """level (B,) int64 index, or float alpha in [0, 1] (interpolated) -> (B, C)."""
-        if level.dtype.is_floating_point:
-            pos = level.clamp(0, 1) * (self.cfg.n_levels - 1)
-            lo = pos.floor().long().clamp(max=self.cfg.n_levels - 2)
-            w = (pos - lo)[:, None]
-            return (1 - w) * self.level_emb(lo) + w * self.level_emb(lo + 1)
-        return self.level_emb(level)
-
     def _step(self, z: Tensor, cond: Tensor, route: Tensor, lit: tuple | None) -> Tensor:
         """z (B, S, C), cond (B, C), route (B, D, n_src), lit (slot latent (B, C), None) or None -> Z' (B, S, C)."""
         B, S, C = z.shape

@@ -40,20 +40,11 @@ from dsl.ops import CONST_INDEX, Fail
 from dsl.redundancy import outputs, redundant, shorter_equivalent
 from dsl.deepcoder import draw_task as draw_deepcoder
 from dsl.sampler import sample_task
+from dsl.sampling import far_constant
 
 from .features import INT_LO, LITERALS, MAX_REM, PROFILES, Featurizer, item_id
 
-FAR = {"small": (11, 64), "deepcoder": (65, 255)}
 N_EX = 5
-
-
-def _far(rng: random.Random, profile: str) -> int:
-    lo, hi = FAR[profile]
-    p = get_profile(profile)
-    while True:
-        v = rng.randint(lo, hi) * rng.choice((-1, 1))
-        if p.int_min <= v <= p.int_max:
-            return v
 
 
 def suite_keys(root: Path | None = None) -> set:
@@ -106,11 +97,11 @@ def _draw(rng: random.Random, profile: str, i: int, keys) -> dict | None:
                 order.append(CONST_INDEX[c])
         code = [f"c{order.index(CONST_INDEX[c])}" if type(c) is str and c in CONST_INDEX else c for c in code]
         for _ in range(30):
-            free = tuple(_far(rng, profile) for _ in range(nfree))
+            free = tuple(far_constant(rng, profile) for _ in range(nfree))
             outs = outputs(code, inputs, free, p)
             if outs is None:
                 continue
-            other = tuple(_far(rng, profile) for _ in range(nfree))
+            other = tuple(far_constant(rng, profile) for _ in range(nfree))
             if all(outputs(code, inputs, free[:k] + other[k:k + 1] + free[k + 1:], p) != outs for k in range(nfree)):
                 break
         else:
