@@ -203,7 +203,10 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[Tensor, dict
     bar.close()
     if tb is not None:
         tb.close()
-    if created:
+    if world > 1:
+        del net                                             # DDP's reducer holds the group: free it first,
+        dist.barrier()                                      # and let every rank finish its last write, so no
+    if created:                                             # rank tears gloo down under a peer (SIGABRT)
         dist.destroy_process_group()
     return result
 

@@ -55,6 +55,7 @@ def run_jobs(jobs: Sequence, fn: Callable, on_result: Callable | None = None) ->
     try:
         parts: list = [None] * size
         dist.all_gather_object(parts, mine)
+        dist.barrier()                                      # no rank tears gloo down under a peer
     finally:
         if created:
             dist.destroy_process_group()
