@@ -51,7 +51,18 @@ CONFIGS = {
 ONLY_SMALL = {"nomeet_eval", "nomeet_eval_metric", "guide_eval", "guide_eval_metric"}   # no evaluator for deepcoder
 
 
-def run_config(name: str, suites: list[str], seeds: list[int], first: int, limit: float, raw: Path) -> None:
+def chosen(suites: list[str], first: int, subset: str) -> dict[str, set[str]]:
+    """suite -> the task names to run: the first `first` (0: all), and with `subset` (a raw results file) only
+    the tasks some record of it solved (e.g. the ablations on the tasks the full method solves in any seed)."""
+    from dsl.tasks import parse_tasks
+    keep = {s: {parse_tasks(x)[0].name for x in SUITES[s].read_text().splitlines()[:first or None]} for s in suites}
+    if subset:
+        won = {(r["suite"], r["task"]) for r in map(json.loads, Path(subset).read_text().splitlines()) if r["solved"]}
+        keep = {s: {t for t in names if (s, t) in won} for s, names in keep.items()}
+    return keep
+
+
+def run_config(name: str, suites: list[str], seeds: list[int], keep: dict, limit: float, raw: Path) -> None:
     from dsl.tasks import parse_tasks
     from synth.search import build, verify
     done = set()
@@ -65,9 +76,9 @@ def run_config(name: str, suites: list[str], seeds: list[int], first: int, limit
         sec = {**section, "seed": seed} if method != "meet" else section
         for suite in suites:
             lines = SUITES[suite].read_text().splitlines()
-            for line in lines[:first or None]:
+            for line in lines:
                 task = parse_tasks(line)[0]
-                if (name, suite, seed, task.name) in done:
+                if task.name not in keep[suite] or (name, suite, seed, task.name) in done:
                     continue
                 solve = solve or build(method, sec)
                 t = time.process_time()
@@ -105,10 +116,9 @@ def steps_per_task(indices: list[int], overs: list[str], limit: float, profile: 
             pstats.Stats(prof).sort_stats("cumulative").print_stats(r"gradient|space\.py", 14)
 
 
-def summarise(raw: Path, names: list[str], suites: list[str], first: int = 0) -> list[dict]:
-    """Per config: solved per suite over seeds, steps, alpha; only the first `first` tasks of each suite."""
-    from dsl.tasks import parse_tasks
-    keep = {s: {parse_tasks(x)[0].name for x in SUITES[s].read_text().splitlines()[:first or None]} for s in suites}
+def summarise(raw: Path, names: list[str], keep: dict) -> list[dict]:
+    """Per config: solved per suite over seeds, steps, alpha; only the tasks in `keep` (suite -> names)."""
+    suites = list(keep)
     recs = [json.loads(x) for x in raw.read_text().splitlines()] if raw.exists() else []
     recs = [r for r in recs if r["suite"] in keep and r["task"] in keep[r["suite"]]]
     rows = []
@@ -159,6 +169,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--suites", default="small,deepcoder")
     ap.add_argument("--first", type=int, default=0, help="first N tasks of each suite (0: all)")
+    ap.add_argument("--subset", default="", help="a raw results file: only the tasks solved in it")
     ap.add_argument("--time-limit", type=float, default=10.0, help="CPU seconds per task")
     ap.add_argument("--raw", default=str(ROOT / "experiments" / "results" / "gradient_raw.jsonl"))
     ap.add_argument("--out", default=str(ROOT / "experiments" / "results" / "gradient.md"))
@@ -179,11 +190,12 @@ def main() -> None:
     suites = [s for s in a.suites.split(",") if s]
     seeds = [int(s) for s in a.seeds.split(",") if s]
     raw = Path(a.raw)
+    keep = chosen(suites, a.first, a.subset)
     if not a.report_only:
         for name in names:
             run_config(name, [s for s in suites if name not in ONLY_SMALL or s == "small"],
-                       [0] if name == "meet" else seeds, a.first, a.time_limit, raw)
-    rows = summarise(raw, names, suites, a.first)
+                       [0] if name == "meet" else seeds, keep, a.time_limit, raw)
+    rows = summarise(raw, names, keep)
     lines = table(rows, suites)
     print("\n".join(lines))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -191,7 +203,7 @@ def main() -> None:
            "`python experiments/bench_gradient.py` (the full run: every config, seeds 0,1,2, all 60 + 60 tasks, "
            "10 CPU-s per task).", "",
            f"This file: `python experiments/bench_gradient.py --configs {','.join(names)} --seeds {a.seeds} "
-           f"--suites {a.suites} --first {a.first} --time-limit {a.time_limit:g}` (resumed from `--raw`; "
+           f"--suites {a.suites} --first {a.first}{' --subset ' + a.subset if a.subset else ''} --time-limit {a.time_limit:g}` (resumed from `--raw`; "
            f"`meet` runs seed 0 only: it has no seed), machine {platform.machine()}, 1 torch thread, commit {commit}.",
            ""] + ([a.note, ""] if a.note else []) + lines + ["", "```json", json.dumps(rows, indent=1), "```", ""]
     Path(a.out).write_text("\n".join(doc))
