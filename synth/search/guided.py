@@ -37,7 +37,7 @@ from .bfs import BFS, generic, sig_of
 from .bidir import Meet
 from .enumerate import EnumerateConfig
 from .fastops import push_step
-from .solve import SOLVE_OPS, TAIL_OPS, solve_op, solve_tail
+from .solve import SOLVE_OPS, TAIL_OPS, Junction, solve_op, solve_tail
 from .base import simplify_code
 from .space import code_to_text
 
@@ -56,6 +56,7 @@ class GuidedConfig:
     meet: bool = True                    # meet in the middle (bidir.py goal sets)
     meet_depth: int = 3
     meet_frac: float = 0.1               # time for building the goal sets, share of the limit
+    junction: bool = True                # solve `c op` between an expanded state and a goal (solve.py)
 
     def __post_init__(self) -> None:
         if isinstance(self.enumerate, dict):          # a config section: its keys override EnumerateConfig's
@@ -110,7 +111,8 @@ class Guided:
         self.vid = [None if it.free else _vid(item_id, c) for it, c in zip(bfs.items, self.code)]
         self.cvid = [item_id(f"c{k}") for k in range(4)]
         self.pushes: dict = {}
-        self.meet = None
+        self.meet = self.join = None
+        self.joined: set = set()                                    # states the junction has seen
         self.cand = self.expanded = self.width = 0
         self.exhausted = False
         self.tail_ops = [o for o in TAIL_OPS if o in p.ops] if cfg.enumerate.solve_tail else []
@@ -183,6 +185,7 @@ class Guided:
                     m = Meet(task, self.p, cfg.enumerate.literals, self.nfree, cfg.meet_depth,
                              deadline=self.clock() + cfg.meet_frac * (final - self.t0), clock=self.clock)
                     self.meet = m if m.ok else None
+                    self.join = Junction(m, self.p) if m.ok and cfg.junction else None
                 res = self.finish(init, sig_of(init), (), ())
                 if res:
                     return res
@@ -254,6 +257,12 @@ class Guided:
                 self.expanded += 1
                 if not self.expanded & 7 and clock() > self.deadline:
                     return None, False
+                if self.join is not None and node[1] not in self.joined:
+                    self.joined.add(node[1])
+                    self.cand += 1
+                    for tail, extra in self.join(node[1], len(node[4])):
+                        if res := self.result(node[3], node[4] + tuple(extra), tail):
+                            return res, False
                 for ch in self.children(node, depth):
                     new = ch[1]
                     if new is None or new in seen:
