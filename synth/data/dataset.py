@@ -173,14 +173,20 @@ class RolloutGenerator:
                 item = self.choose(rng, ok or self.ops, weights)
             items.append(item)
             if err is None:
-                try:
-                    apply(item, stack, consts, self.p)
-                except Fail as f:
-                    err = f.kind
-                except Exception:
-                    err = "type"
+                err = step_error(item, stack, consts, self.p)
             states.append(State(consts, () if err else tuple(stack), err))
         return Rollout(consts, states, items)
+
+
+def step_error(item, stack: list, consts: tuple, p: Profile) -> str | None:
+    """Run one item on `stack` in place (dsl.machine.apply): None, or the kind of the error it fails with."""
+    try:
+        apply(item, stack, consts, p)
+    except Fail as f:
+        return f.kind
+    except Exception:   # the machine's rule: an unforeseen Python error is a type error
+        return "type"
+    return None
 
 
 def codec_states(gen: "RolloutGenerator", rng: random.Random, n: int, tok: StateTokenizer,

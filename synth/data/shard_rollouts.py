@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import random
 
-from dsl.machine import apply
-from dsl.ops import OPS, Fail
+from dsl.ops import OPS
 from dsl.profiles import Profile
 
-from .dataset import Rollout, RolloutGenerator
+from .dataset import Rollout, RolloutGenerator, step_error
 from .tokenizer import State
 
 
@@ -63,10 +62,8 @@ class ShardRollouts:
         i = rng.randrange(len(code))
         st, err = list(stack), None
         for item in code[:i]:                       # the state before item i
-            try:
-                apply(item, st, consts, self.gen.p)
-            except Exception as e:
-                err = e.kind if isinstance(e, Fail) else "type"
+            err = step_error(item, st, consts, self.gen.p)
+            if err is not None:
                 break
         states, items = [State(consts, () if err else tuple(st), err)], []
         window = list(code[i:i + K])
@@ -78,11 +75,6 @@ class ShardRollouts:
                 item = self.gen.choose(rng, ok or self.gen.ops, weights or {})
             items.append(item)
             if err is None:
-                try:
-                    apply(item, st, consts, self.gen.p)
-                except Fail as f:
-                    err = f.kind
-                except Exception:
-                    err = "type"
+                err = step_error(item, st, consts, self.gen.p)
             states.append(State(consts, () if err else tuple(st), err))
         return Rollout(consts, states, items)
