@@ -2,6 +2,7 @@
 
     outs = outputs(code, inputs, consts, p)               # final top value per input (None if any run fails)
     redundant(code, inputs, consts, p)                     # two prefixes leave the same stacks on every input
+    redundant(code, inputs, consts, p, solves)             # ... or solves(prefix) holds for a proper prefix
     shorter_equivalent(code, inputs, consts, p, outs)      # deleting 1..3 items keeps the outputs
 
 `code` is a parsed program's `.code`, `inputs` a list of input stacks, `p` a Profile.
@@ -22,12 +23,13 @@ def outputs(code, inputs, consts, p, match: str = "top"):
     return outs
 
 
-def redundant(code, inputs, consts, p) -> bool:
-    """Do two prefixes of the program leave the same stacks on every input (a useless segment)?"""
+def redundant(code, inputs, consts, p, solves=None) -> bool:
+    """Do two prefixes of the program leave the same stacks on every input (a useless segment)? With
+    `solves(prefix)`, also: does it hold for a proper prefix (asked only while no segment is found yet)?"""
     seen, stacks = set(), [list(s) for s in inputs]
     for i in range(len(code) + 1):
         key = repr([tuple(s) for s in stacks])
-        if key in seen:
+        if key in seen or (solves is not None and i < len(code) and solves(code[:i])):
             return True
         seen.add(key)
         if i < len(code):

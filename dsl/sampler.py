@@ -21,7 +21,8 @@ with one deliberately ill-typed item (`underflow`, `type` or `missing_constant`)
 
 All knobs live in `SamplerConfig`; the functions take `cfg=` and/or field overrides as keywords
 (`int_range=(lo, hi)` is short for `int_min=lo, int_max=hi`). `Sampler` is the fast, reusable object
-behind them (trace generation uses it directly).
+behind them (trace generation uses it directly); how it draws input types and values is in
+dsl/sample_values.py (`ValueSampler`, its base class).
 """
 from __future__ import annotations
 
@@ -32,13 +33,10 @@ from dataclasses import astuple, dataclass, replace
 from typing import Optional, Sequence
 
 from .machine import apply, code_text  # noqa: F401  (code_text: dsl.sampler.code_text stays importable)
-from .ops import CONST_INDEX, OPS, Fail, out_types
+from .ops import OPS, Fail, out_types
 from .profiles import Profile, get_profile
+from .sample_values import ValueSampler
 from .values import Value
-
-TYPES = ("int", "bool", "str", "list")
-_PRINTABLE = "".join(chr(c) for c in range(32, 127))
-_LOWER, _DIGITS = "abcdefghijklmnopqrstuvwxyz", "0123456789"
 
 # (previous item, op) pairs never emitted: no-ops, identities and redundant orders.
 _BANNED = {("swap", "swap"), ("not", "not"), ("neg", "neg"), ("reverse", "reverse"), ("sort", "sort"),
@@ -122,93 +120,26 @@ def trace_stacks(code: Sequence, stack: Sequence[Value], constants: Sequence[Val
     return stacks, None, None
 
 
-class Sampler:
-    """Samples for one profile and config. Methods take the `random.Random` to draw from."""
+class Sampler(ValueSampler):
+    """Samples for one profile and config: the values of ValueSampler (dsl/sample_values.py), and programs.
+    Methods take the `random.Random` to draw from."""
 
     def __init__(self, p: Profile, cfg: SamplerConfig):
-        self.p, self.cfg = p, cfg
-        lo = p.int_min if cfg.int_min is None else cfg.int_min
-        hi = p.int_max if cfg.int_max is None else cfg.int_max
-        if not p.int_min <= lo <= hi <= p.int_max:
-            raise ValueError(f"int range {lo}..{hi} must lie within profile '{p.name}' ({p.int_min}..{p.int_max})")
-        self.lo, self.hi = lo, hi
-        self.slo, self.shi = max(lo, -10), min(hi, 10)
-        if self.slo > self.shi:
-            self.slo, self.shi = lo, hi
-        self.n, self.sn, self.small_p = hi - lo + 1, self.shi - self.slo + 1, cfg.small_int_p
-        self.max_len = p.max_len if cfg.max_len is None else cfg.max_len
-        if not 0 <= self.max_len <= p.max_len:
-            raise ValueError(f"max_len {self.max_len} must lie within 0..{p.max_len} (profile '{p.name}')")
+        super().__init__(p, cfg)
         if not 1 <= cfg.length_min <= cfg.length_max <= p.max_program:
             raise ValueError(f"need 1 <= length_min <= length_max <= {p.max_program} (max_program of '{p.name}')")
         if not 0 <= cfg.depth_min <= cfg.depth_max <= p.max_depth:
             raise ValueError(f"need 0 <= depth_min <= depth_max <= {p.max_depth} (max_depth of '{p.name}')")
-        self.const_ops = tuple(o for o in p.ops if o in CONST_INDEX)
-        self.n_consts_max = min(cfg.consts_max, len(self.const_ops))
-        self.ops = tuple(o for o in p.ops if o not in CONST_INDEX)
-        tw = (cfg.w_int, cfg.w_bool, cfg.w_str, cfg.w_list)
-        self.type_cum = [sum(tw[:i + 1]) for i in range(4)]
         self.weights = {o: 1.0 for o in self.ops + self.const_ops}
         self._cands: dict = {}
         if cfg.balance:
             self.weights = _calibrate(self)
             self._cands = {}
 
-    # ---- values -------------------------------------------------------------------------------
-    def type(self, rng: random.Random) -> str:
-        return TYPES[bisect_right(self.type_cum, rng.random() * self.type_cum[-1])]
-
-    def types(self, rng: random.Random, depth: int | None = None) -> tuple[str, ...]:
-        if depth is None:
-            depth = self.cfg.depth_min + int(rng.random() * (self.cfg.depth_max - self.cfg.depth_min + 1))
-        r = rng.random()
-        if r < self.cfg.same_type_p:
-            return (self.type(rng),) * depth
-        if r < self.cfg.same_type_p + self.cfg.op_input_p:  # the top fits a random op's inputs
-            op = OPS[self.ops[int(rng.random() * len(self.ops))]]
-            env, top = {"s": "list" if rng.random() < 0.5 else "str"}, []
-            for tok in op.inputs:
-                top.append(tok if tok in TYPES else env["s"] if tok == "s" else env.setdefault(tok, self.type(rng)))
-            return tuple(self.type(rng) for _ in range(max(0, depth - len(top)))) + tuple(top)
-        return tuple(self.type(rng) for _ in range(depth))
-
-    def int(self, rng: random.Random) -> int:
-        r = rng.random
-        return self.slo + int(r() * self.sn) if r() < self.small_p else self.lo + int(r() * self.n)
-
-    def value(self, rng: random.Random, t: str) -> Value:
-        r = rng.random
-        if t == "int":
-            return self.slo + int(r() * self.sn) if r() < self.small_p else self.lo + int(r() * self.n)
-        if t == "bool":
-            return r() < 0.5
-        n = int(r() * (self.max_len + 1))
-        if t == "list":
-            slo, sn, sp, lo, nn = self.slo, self.sn, self.small_p, self.lo, self.n
-            return tuple([slo + int(r() * sn) if r() < sp else lo + int(r() * nn) for _ in range(n)])
-        if r() < self.cfg.numeric_str_p:
-            s = str(self.int(rng))
-            if len(s) <= self.max_len:
-                return s
-        out = []
-        for _ in range(n):
-            x = r()
-            pool = _LOWER if x < 0.5 else _DIGITS if x < 0.7 else _PRINTABLE
-            out.append(pool[int(r() * len(pool))])
-        return "".join(out)
-
-    def inputs(self, rng: random.Random, types: Sequence[str] | None = None) -> list:
-        return [self.value(rng, t) for t in (self.types(rng) if types is None else types)]
-
-    def const_types(self, rng: random.Random, n: int | None = None) -> tuple[str, ...]:
-        if n is None:
-            n = int(rng.random() * (self.n_consts_max + 1))
-        return tuple("int" if rng.random() < self.cfg.const_int_p else self.type(rng) for _ in range(n))
-
+    # ---- programs -----------------------------------------------------------------------------
     def length(self, rng: random.Random) -> int:
         return self.cfg.length_min + int(rng.random() * (self.cfg.length_max - self.cfg.length_min + 1))
 
-    # ---- programs -----------------------------------------------------------------------------
     def _candidates(self, top: tuple, room: bool, prev):
         """(names, cumulative weights, effects (arity, output types)) of the ops allowed after `prev` on a
         stack whose top types are `top`; `room`: the stack may still grow. Cached."""

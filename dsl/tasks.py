@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .profiles import Profile, get_profile
 from .values import (JsonSyntaxError, Value, check_program_text, clip, from_json, json_name, loads, stack_from_json,
@@ -90,11 +90,16 @@ def parse_tasks(text: str, source: str = "<text>", profile: str | Profile | None
     objs = _objects(text, source)
     if not objs:
         raise TaskError(f"{source}: no tasks in file")
+    return unique_tasks((task_from_json(obj, f"{source}: task {i}", profile), source) for i, obj in enumerate(objs))
+
+
+def unique_tasks(pairs: Iterable[tuple[Task, str]]) -> list[Task]:
+    """The tasks of (task, where) pairs, in order, consumed lazily; TaskError `<where>: task '<name>': name used
+    twice` at the first repeated name."""
     tasks, names = [], set()
-    for i, obj in enumerate(objs):
-        t = task_from_json(obj, f"{source}: task {i}", profile)
+    for t, where in pairs:
         if t.name in names:
-            raise TaskError(f"{source}: task '{t.name}': name used twice")
+            raise TaskError(f"{where}: task '{t.name}': name used twice")
         names.add(t.name)
         tasks.append(t)
     return tasks

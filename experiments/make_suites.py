@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dsl import get_profile, parse, run, to_json  # noqa: E402
-from dsl.machine import apply  # noqa: E402
+from dsl import redundancy  # noqa: E402
 from dsl.sampler import sample_task  # noqa: E402
 from dsl.tasks import Task, load_tasks, parse_tasks  # noqa: E402
 from synth.search import verify  # noqa: E402
@@ -134,17 +134,8 @@ def redundant(task: Task) -> bool:
     p = get_profile(task.profile)
     consts = list(task.constants) or task.extra.get("constants", [])
     code = parse(task.program, p).code
-    states = set()
-    stacks = [list(ex.input) for ex in task.examples]
-    for i in range(len(code) + 1):
-        key = repr([tuple(s) for s in stacks])
-        if key in states or (i < len(code) and verify(task, code[:i], consts)):
-            return True
-        states.add(key)
-        if i < len(code):
-            for s in stacks:
-                apply(code[i], s, consts, p)
-    return False
+    return redundancy.redundant(code, [ex.input for ex in task.examples], consts, p,
+                                lambda prefix: verify(task, prefix, consts))
 
 
 def sampled_tasks(profile: str, per_length: int, seed: int) -> list[dict]:

@@ -4,9 +4,10 @@
 """
 from .losses import path_loss, regression_loss
 from .paths import PATHS, SCHEDULES, LinearPath, PathSample, VPPath, make_path, sample_t
+from .positions import sinusoidal_table
 from .solvers import METHODS, integrate
 from .train import FitResult, TrainConfig, fit, load_checkpoint, seed_everything, step_generator
-from .transformer import AttnIntervention, Transformer, TransformerConfig, sinusoidal_table
+from .transformer import AttnIntervention, Transformer, TransformerConfig
 
 __all__ = [
     "Transformer", "TransformerConfig", "AttnIntervention", "sinusoidal_table",

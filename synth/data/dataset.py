@@ -5,9 +5,10 @@ Drawn on the fly, exactly reproducible from a `random.Random` (the training loop
     gen = RolloutGenerator("small", GenConfig(steps=4))
     samples = [gen.rollout(rng, op_weights) for _ in range(B)]      # list of Rollout
     batch = collate(samples, tok, gen.op_index)                     # tensors, see collate()
+    batch = rollout_batch(rng, B, gen, tok, level_weights([0.8, 0.1, 0.1]), op_weights)   # the trainers' batches
 
-or read from `synth generate-data` trace shards (`ShardRollouts(dir)`: windows of K items cut from the
-recorded runs), mixed with the generator by `--data DIR` in train-evaluator.
+or read from `synth generate-data` trace shards (`ShardRollouts(dir)` in shard_rollouts.py: windows of K items
+cut from the recorded runs), mixed with the generator by `--data DIR` in train-evaluator.
 
 How a rollout is drawn: random constants and a random stack (depth, types and a mixture of value ranges:
 small ints, the whole range, the edges of the range, so overflow is seen often); then K items. Item 1 is
@@ -172,14 +173,20 @@ class RolloutGenerator:
                 item = self.choose(rng, ok or self.ops, weights)
             items.append(item)
             if err is None:
-                try:
-                    apply(item, stack, consts, self.p)
-                except Fail as f:
-                    err = f.kind
-                except Exception:
-                    err = "type"
+                err = step_error(item, stack, consts, self.p)
             states.append(State(consts, () if err else tuple(stack), err))
         return Rollout(consts, states, items)
+
+
+def step_error(item, stack: list, consts: tuple, p: Profile) -> str | None:
+    """Run one item on `stack` in place (dsl.machine.apply): None, or the kind of the error it fails with."""
+    try:
+        apply(item, stack, consts, p)
+    except Fail as f:
+        return f.kind
+    except Exception:   # the machine's rule: an unforeseen Python error is a type error
+        return "type"
+    return None
 
 
 def codec_states(gen: "RolloutGenerator", rng: random.Random, n: int, tok: StateTokenizer,
@@ -197,10 +204,6 @@ def codec_states(gen: "RolloutGenerator", rng: random.Random, n: int, tok: State
             if rng.random() < 0.8:
                 feats[b, k] = tok.row(f(gen.value(rng, gen.type(rng))), lv)
     return torch.from_numpy(feats)
-
-
-def item_ids(items: Sequence, op_index: dict[str, int], push_id: int) -> list[int]:
-    return [op_index[x] if type(x) is str else push_id for x in items]
 
 
 def collate(samples: Sequence[Rollout], tok: StateTokenizer, op_index: dict[str, int],
@@ -239,74 +242,33 @@ def collate(samples: Sequence[Rollout], tok: StateTokenizer, op_index: dict[str,
             "level": torch.tensor(levels, dtype=torch.int64)}
 
 
-def code_of(program: str, profile: Profile):
-    """Machine code of program text (fast path for programs made of op names and int/bool literals)."""
-    if '"' not in program and "[" not in program:
-        out = []
-        for w in program.split():
-            if w in OPS:
-                out.append(w)
-            elif w in ("true", "false"):
-                out.append((w == "true",))
-            else:
-                out.append((int(w),))
-        return tuple(out)
-    from dsl import parse
-    return parse(program, profile).code
+def level_weights(levels: Sequence) -> list[float]:
+    """`data.levels` as the weights of (concrete, sign, type); ValueError unless 3 non-negative, not all 0."""
+    lv = [float(x) for x in levels]
+    if len(lv) != 3 or min(lv) < 0 or sum(lv) <= 0:
+        raise ValueError(f"data.levels must be 3 non-negative weights (concrete, sign, type), got {lv}")
+    return lv
 
 
-class ShardRollouts:
-    """Windows of K items cut from the runs of a `synth generate-data` directory (re-run concretely, so
-    shards of any level serve). A window running past the program's end is continued by the generator."""
+def rollout_batch(rng: random.Random, bs: int, gen: RolloutGenerator, tok: StateTokenizer, lv: list[float],
+                  weights: dict[str, float], shards=None, shard_frac: float = 0.0, codec: int = 0) -> dict:
+    """A training batch, drawn from rng only: `collate` of bs rollouts (each cut from `shards` with probability
+    shard_frac when given, else from gen, with op weights), each at a level drawn by the weights lv; and with
+    codec > 0, "codec": `codec_states` of that many random-value states at drawn levels."""
+    samples, levels = [], []
+    for _ in range(bs):
+        src = shards if shards is not None and rng.random() < shard_frac else gen
+        samples.append(src.rollout(rng, weights))
+        levels.append(rng.choices((0, 1, 2), lv)[0])
+    batch = collate(samples, tok, gen.op_index, levels)
+    if codec:
+        batch["codec"] = codec_states(gen, rng, codec, tok, [rng.choices((0, 1, 2), lv)[0] for _ in range(codec)])
+    return batch
 
-    def __init__(self, path, gen: RolloutGenerator, max_runs: int = 200_000):
-        from dsl.values import from_json
 
-        from .shards import iter_runs
-        self.gen, p = gen, gen.p
-        self.runs = []
-        for rec in iter_runs(path):
-            if rec.get("profile", "small") != p.name:
-                from ..errors import UserError
-                raise UserError(f"{path}: runs of profile {rec.get('profile')!r}, training profile is {p.name!r}")
-            code = code_of(rec["program"], p)
-            if not code or len(code) > p.max_program:
-                continue
-            stack = tuple(from_json(v, p) for v in rec.get("input", []))
-            consts = tuple(from_json(v, p) for v in rec.get("constants", []))
-            self.runs.append((code, stack, consts))
-            if len(self.runs) >= max_runs:
-                break
-        if not self.runs:
-            from ..errors import UserError
-            raise UserError(f"{path}: no usable runs")
-
-    def rollout(self, rng: random.Random, weights: dict[str, float] | None = None, steps: int | None = None) -> Rollout:
-        K = self.gen.cfg.steps if steps is None else steps
-        code, stack, consts = self.runs[rng.randrange(len(self.runs))]
-        i = rng.randrange(len(code))
-        st, err = list(stack), None
-        for item in code[:i]:                       # the state before item i
-            try:
-                apply(item, st, consts, self.gen.p)
-            except Exception as e:
-                err = e.kind if isinstance(e, Fail) else "type"
-                break
-        states, items = [State(consts, () if err else tuple(st), err)], []
-        window = list(code[i:i + K])
-        for t in range(K):
-            if t < len(window):
-                item = window[t]
-            else:
-                ok = self.gen.accepting(st, consts) if err is None else ()
-                item = self.gen.choose(rng, ok or self.gen.ops, weights or {})
-            items.append(item)
-            if err is None:
-                try:
-                    apply(item, st, consts, self.gen.p)
-                except Fail as f:
-                    err = f.kind
-                except Exception:
-                    err = "type"
-            states.append(State(consts, () if err else tuple(st), err))
-        return Rollout(consts, states, items)
+def fixed_batch(gen: RolloutGenerator, tok: StateTokenizer, n: int, seed: str) -> dict | None:
+    """`collate` of n concrete rollouts of gen drawn from random.Random(seed) (a validation set); None if n = 0."""
+    if not n:
+        return None
+    rng = random.Random(seed)
+    return collate([gen.rollout(rng) for _ in range(n)], tok, gen.op_index)

@@ -34,7 +34,6 @@ import torch
 from torch import Tensor, nn
 
 from ..core.transformer import Transformer, TransformerConfig
-from ..data.tokenizer import StateTokenizer
 from .config import REMOVED, EvaluatorConfig, config_from_meta  # noqa: F401  (re-exported)
 from .decoder import Decoder, predict_feats  # noqa: F401
 from .embedding import READOUT, ElemEmbed, ResMLP, SlotEmbed, _num_scale, _numeric  # noqa: F401
@@ -45,17 +44,8 @@ from .transition import ALU, ElemCopy, OpSteps, rank_onehot, routing_table  # no
 class LatentMachine(OpSteps, nn.Module):
     def __init__(self, cfg: EvaluatorConfig, profile="small"):
         super().__init__()
-        self.cfg = cfg
-        self.tok = tok = StateTokenizer(profile)
-        self.profile = tok.profile
-        self.ops = tuple(self.profile.ops)
-        self.n_ops, self.push_id = len(self.ops), len(self.ops)
-        d = cfg.d_model
-        S = tok.n_slots
-        self.embed = SlotEmbed(tok, d, cfg.elem_dim)
-        self.enc = nn.Sequential(*[ResMLP(d, cfg.mlp_ratio) for _ in range(cfg.enc_layers)], nn.LayerNorm(d))
-        self.status_emb = nn.Embedding(tok.vocab["status"], d)
-        self.status_norm = nn.LayerNorm(d)
+        tok = self._init_slots(cfg, profile)                                  # cfg, tok, ops; E's slot encoder
+        d, S = cfg.d_model, tok.n_slots
         self.E = E = tok.max_len
         self.n_tokens = S + (S - 1) * E                                        # Z is (B, n_tokens, C)
         self.elem_embed = ElemEmbed(tok, d, cfg.mlp_ratio, self.embed.elem_num)

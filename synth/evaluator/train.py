@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from ..core.checkpoint import read_checkpoint
 from ..core.train import FitResult, TrainConfig, fit, will_resume
 from ..errors import UserError
-from ..data.dataset import GenConfig, RolloutGenerator, ShardRollouts, codec_states, collate
+from ..data.dataset import GenConfig, RolloutGenerator, fixed_batch, level_weights, rollout_batch
+from ..data.shard_rollouts import ShardRollouts
 from .model import EvaluatorConfig, LatentMachine, state_loss
 
 KIND = "synth-evaluator/1"
@@ -167,15 +168,28 @@ def _teacher_losses(model: LatentMachine, batch: dict, w: LossConfig) -> tuple[t
     return total, metrics, step.detach().view(B, K)
 
 
+def tracked_losses(model: LatentMachine, batch: dict, w: LossConfig, stats: OpStats) -> tuple[torch.Tensor, dict]:
+    """(total loss, metrics) of rollout_losses on a training batch; `stats` learns each op's one-step loss
+    from the first item of every rollout that runs on a true state."""
+    total, metrics, step_loss = rollout_losses(model, batch, w)
+    alive = batch["status"][:, 0] == 0                          # the first item, run on a true state
+    stats.update(batch["ops"][:, 0][alive], step_loss[:, 0][alive])
+    return total, metrics
+
+
+def val_accuracies(model: LatentMachine, val: dict, w: LossConfig) -> dict:
+    """The accuracies of rollout_losses on the validation batch, as val_acc_* floats."""
+    _, metrics, _ = rollout_losses(model, val, w)
+    return {"val_" + k: float(v) for k, v in metrics.items() if k.startswith("acc")}
+
+
 def build(cfg: TrainEvaluatorConfig, data_dir: str | None = None):
     """(model, get_batch, loss_fn, eval_fn, opstats) for `fit`."""
     model = LatentMachine(cfg.model, cfg.profile)
     gen = RolloutGenerator(cfg.profile, cfg.data.gen)
     shards = ShardRollouts(data_dir, gen, cfg.data.max_runs) if data_dir else None
     stats = OpStats(gen.ops, cfg.loss.ema, cfg.loss.adapt)
-    lv = [float(x) for x in cfg.data.levels]
-    if len(lv) != 3 or min(lv) < 0 or sum(lv) <= 0:
-        raise ValueError(f"data.levels must be 3 non-negative weights (concrete, sign, type), got {lv}")
+    lv = level_weights(cfg.data.levels)
     focus = {}
     for o, f in (cfg.data.focus or {}).items():
         if o not in gen.op_index or type(f) not in (int, float) or f <= 0:
@@ -187,31 +201,15 @@ def build(cfg: TrainEvaluatorConfig, data_dir: str | None = None):
         weights = stats.weights() if cfg.loss.adapt else {}
         for o, f in focus.items():
             weights[o] = weights.get(o, 1.0) * f
-        samples, levels = [], []
-        for _ in range(bs):
-            src = shards if shards is not None and rng.random() < cfg.data.shard_frac else gen
-            samples.append(src.rollout(rng, weights))
-            levels.append(rng.choices((0, 1, 2), lv)[0])
-        batch = collate(samples, model.tok, gen.op_index, levels)
-        if cfg.data.codec:
-            batch["codec"] = codec_states(gen, rng, cfg.data.codec, model.tok,
-                                          [rng.choices((0, 1, 2), lv)[0] for _ in range(cfg.data.codec)])
-        return batch
+        return rollout_batch(rng, bs, gen, model.tok, lv, weights, shards, cfg.data.shard_frac, cfg.data.codec)
 
     def loss_fn(m: LatentMachine, batch: dict):
-        total, metrics, step_loss = rollout_losses(m, batch, cfg.loss)
-        alive = batch["status"][:, 0] == 0                          # the first item, run on a true state
-        stats.update(batch["ops"][:, 0][alive], step_loss[:, 0][alive])
-        return total, metrics
+        return tracked_losses(m, batch, cfg.loss, stats)
 
-    val = None
-    if cfg.data.val_size:
-        vrng = random.Random(f"evaluator-val:{cfg.train.seed}")
-        val = collate([gen.rollout(vrng) for _ in range(cfg.data.val_size)], model.tok, gen.op_index)
+    val = fixed_batch(gen, model.tok, cfg.data.val_size, f"evaluator-val:{cfg.train.seed}")
 
     def eval_fn(m: LatentMachine, step: int) -> dict:
-        _, metrics, _ = rollout_losses(m, val, cfg.loss)
-        return {"val_" + k: float(v) for k, v in metrics.items() if k.startswith("acc")}
+        return val_accuracies(m, val, cfg.loss)
 
     return model, get_batch, loss_fn, (eval_fn if val is not None else None), stats
 

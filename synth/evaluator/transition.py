@@ -13,6 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..data.tokenizer import StateTokenizer
+from .embedding import ResMLP, SlotEmbed
+
 
 class ALU(nn.Module):
     """The wide per-sample MLP of T: [Y_top, Y_status, the three top operand latents, cond] (B, 6C) ->
@@ -128,7 +131,22 @@ def rank_onehot(v: Tensor, on: Tensor) -> Tensor:
 class OpSteps:
     """The op-conditioned step shared by the evaluator (LatentMachine) and its student (synth/executor): a mixin
     for a module with `op_emb`, `level_emb`, `cfg.n_levels`, `route`, `n_ops`, `push_id`, `lit_proj`,
-    `encode_rows` and `_step(z, cond, route, lit_z)`."""
+    `encode_rows` and `_step(z, cond, route, lit_z)`. `_init_slots` builds what both build first."""
+
+    def _init_slots(self, cfg, profile) -> StateTokenizer:
+        """The config, tokenizer and op ids (PUSH is id n_ops), then the per-slot encoder E: SlotEmbed, residual
+        MLPs and a norm for the value slots, an embedding and a norm for the status slot. Returns the tokenizer."""
+        self.cfg = cfg
+        self.tok = tok = StateTokenizer(profile)
+        self.profile = tok.profile
+        self.ops = tuple(self.profile.ops)
+        self.n_ops, self.push_id = len(self.ops), len(self.ops)
+        d = cfg.d_model
+        self.embed = SlotEmbed(tok, d, cfg.elem_dim)
+        self.enc = nn.Sequential(*[ResMLP(d, cfg.mlp_ratio) for _ in range(cfg.enc_layers)], nn.LayerNorm(d))
+        self.status_emb = nn.Embedding(tok.vocab["status"], d)
+        self.status_norm = nn.LayerNorm(d)
+        return tok
 
     def level_vec(self, level: Tensor) -> Tensor:
         """level (B,) int64 index, or float alpha in [0, 1] (interpolated) -> (B, C)."""

@@ -30,9 +30,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..core.train import FitResult, TrainConfig, fit
-from ..data.dataset import GenConfig, RolloutGenerator, ShardRollouts, codec_states, collate
+from ..data.dataset import GenConfig, RolloutGenerator, fixed_batch, level_weights, rollout_batch
+from ..data.shard_rollouts import ShardRollouts
 from ..data.tokenizer import BOOL, INT, LIST, STR
-from ..evaluator.train import LossConfig, OpStats, rollout_losses
+from ..evaluator.train import LossConfig, OpStats, tracked_losses, val_accuracies
 from .student import KIND, StudentConfig, StudentMachine
 
 
@@ -112,9 +113,7 @@ def build(cfg: DistillConfig, data_dir: str | None = None):
     shards = ShardRollouts(data_dir, gen, cfg.data.max_runs) if data_dir else None
     w = cfg.loss
     stats = OpStats(gen.ops, w.ema, w.adapt)
-    lv = [float(x) for x in cfg.data.levels]
-    if len(lv) != 3 or min(lv) < 0 or sum(lv) <= 0:
-        raise ValueError(f"data.levels must be 3 non-negative weights (concrete, sign, type), got {lv}")
+    lv = level_weights(cfg.data.levels)
     tau = [float(x) for x in w.kd_tau]
     if len(tau) != 2 or not 0 < tau[0] <= tau[1]:
         raise ValueError(f"loss.kd_tau must be [low, high] with 0 < low <= high, got {w.kd_tau}")
@@ -132,16 +131,8 @@ def build(cfg: DistillConfig, data_dir: str | None = None):
 
     def get_batch(step: int, g: torch.Generator, bs: int) -> dict:
         rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=g)))
-        weights = stats.weights() if w.adapt else {}
-        samples, levels = [], []
-        for _ in range(bs):
-            src = shards if shards is not None and rng.random() < cfg.data.shard_frac else gen
-            samples.append(src.rollout(rng, weights))
-            levels.append(rng.choices((0, 1, 2), lv)[0])
-        batch = collate(samples, student.tok, gen.op_index, levels)
-        if cfg.data.codec:
-            batch["codec"] = codec_states(gen, rng, cfg.data.codec, student.tok,
-                                          [rng.choices((0, 1, 2), lv)[0] for _ in range(cfg.data.codec)])
+        batch = rollout_batch(rng, bs, gen, student.tok, lv, stats.weights() if w.adapt else {}, shards,
+                              cfg.data.shard_frac, cfg.data.codec)
         if teacher is not None and w.kd_batch:
             kb = min(w.kd_batch, bs)
             t = torch.tensor([tau[0] * (tau[1] / tau[0]) ** rng.random() for _ in range(kb)])      # (kb,)
@@ -158,9 +149,7 @@ def build(cfg: DistillConfig, data_dir: str | None = None):
         return batch
 
     def loss_fn(m: Distiller, batch: dict):
-        total, metrics, step_loss = rollout_losses(m.student, batch, ev_loss)
-        alive = batch["status"][:, 0] == 0
-        stats.update(batch["ops"][:, 0][alive], step_loss[:, 0][alive])
+        total, metrics = tracked_losses(m.student, batch, ev_loss, stats)
         if "kd" in batch:
             kd = batch["kd"]
             kb = kd["w"].shape[0]
@@ -177,14 +166,10 @@ def build(cfg: DistillConfig, data_dir: str | None = None):
                 metrics["loss_hint"] = hint.detach()
         return total, metrics
 
-    val = None
-    if cfg.data.val_size:
-        vrng = random.Random(f"executor-val:{cfg.train.seed}")
-        val = collate([gen.rollout(vrng) for _ in range(cfg.data.val_size)], student.tok, gen.op_index)
+    val = fixed_batch(gen, student.tok, cfg.data.val_size, f"executor-val:{cfg.train.seed}")
 
     def eval_fn(m: Distiller, step: int) -> dict:
-        _, metrics, _ = rollout_losses(m.student, val, ev_loss)
-        return {"val_" + k: float(v) for k, v in metrics.items() if k.startswith("acc")}
+        return val_accuracies(m.student, val, ev_loss)
 
     return module, get_batch, loss_fn, (eval_fn if val is not None else None), stats, teacher
 

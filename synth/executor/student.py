@@ -31,8 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data.tokenizer import StateTokenizer
-from ..evaluator.model import Decoder, OpSteps, ResMLP, SlotEmbed, routing_table
+from ..evaluator.model import Decoder, OpSteps, routing_table
 
 KIND = "synth-executor/1"
 
@@ -97,18 +96,10 @@ class StudentALU(nn.Module):
 class StudentMachine(OpSteps, nn.Module):
     def __init__(self, cfg: StudentConfig, profile="small"):
         super().__init__()
-        self.cfg = cfg
-        self.tok = tok = StateTokenizer(profile)
-        self.profile = tok.profile
-        self.ops = tuple(self.profile.ops)
-        self.n_ops, self.push_id = len(self.ops), len(self.ops)
+        tok = self._init_slots(cfg, profile)                                  # cfg, tok, ops; E's slot encoder
         self.E = 0                                                             # no element tokens
         self.n_tokens = tok.n_slots                                            # Z is (B, S, C)
         d = cfg.d_model
-        self.embed = SlotEmbed(tok, d, cfg.elem_dim)
-        self.enc = nn.Sequential(*[ResMLP(d, cfg.mlp_ratio) for _ in range(cfg.enc_layers)], nn.LayerNorm(d))
-        self.status_emb = nn.Embedding(tok.vocab["status"], d)
-        self.status_norm = nn.LayerNorm(d)
         self.op_emb = nn.Embedding(self.n_ops + 1, d)                          # + PUSH
         self.level_emb = nn.Embedding(cfg.n_levels, d)
         self.lit_proj = nn.Linear(d, d)

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..data.dataset import GenConfig, RolloutGenerator, ShardRollouts, collate
+from ..data.dataset import GenConfig, RolloutGenerator, collate
+from ..data.shard_rollouts import ShardRollouts
 from ..data.tokenizer import ERRORS, State, StateTokenizer
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from .base import SearchResult, get_clock, unsolved, verify
 from .bidir import Meet
 from .gradient_decode import Adam, complete, decode, export_prior, reinforce
-from .space import TaskSpace
+from .space import ExampleView, TargetView, TaskSpace
 
 ROW_COST = 0.04     # seconds per model row (forward + backward) assumed before the first latent step measures it
 
@@ -192,7 +192,7 @@ class _Search:
         view = sp
         if R * E > cfg.latent_rows:
             k = max(1, cfg.latent_rows // R)
-            view = _Examples(sp, [(self.step_no * k + i) % E for i in range(k)])
+            view = ExampleView(sp, [(self.step_no * k + i) % E for i in range(k)])
         e = len(view.inputs)
         z0 = ex.encode(view, R, q[:, :nf] if nf else None, alpha,
                        free_vals=(q.argmax(-1) + self.p.int_min).tolist() if nf else None)
@@ -201,7 +201,7 @@ class _Search:
         if cfg.metric_weight:
             import torch
             with torch.no_grad():                                     # the outputs, encoded like the inputs
-                zt = ex.encode(_Targets(view), R, q[:, :nf] if nf else None, alpha,
+                zt = ex.encode(TargetView(view), R, q[:, :nf] if nf else None, alpha,
                                free_vals=(q.argmax(-1) + self.p.int_min).tolist() if nf else None)
             loss = loss + cfg.metric_weight * ex.metric(zL, zt).view(R, e).mean(1).sum()
         return loss
@@ -290,24 +290,3 @@ class _Search:
             self.phi[worst] = ph
         self.opt.reset(worst)
         self.best_r[worst] = 0
-
-
-class _Examples:
-    """A TaskSpace seen through a subset of its examples (inputs and outputs), for the latent loss."""
-
-    def __init__(self, sp: TaskSpace, idx: list[int]):
-        self._sp = sp
-        self.inputs = tuple(sp.inputs[i] for i in idx)
-        self.outs = tuple(sp.outs[i] for i in idx)
-
-    def __getattr__(self, name):
-        return getattr(self._sp, name)
-
-
-class _Targets(_Examples):
-    """The outputs of a (view of a) TaskSpace as its inputs: the field metric's targets."""
-
-    def __init__(self, sp):
-        self._sp = sp
-        self.inputs = tuple(sp.outs)
-        self.outs = tuple(sp.outs)

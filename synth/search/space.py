@@ -6,6 +6,7 @@
     progs, allowed, finals = sp.sample(logits, n, rng, consts)   # discrete programs drawn from (L, V) logits
     r = sp.reward(final_state, alpha)      # in [0, 1]: how well the final stacks match the outputs at a level
     code, consts = sp.solution(prog, free_values)                 # machine code + full constants, verifiable
+    view = ExampleView(sp, [0, 2])         # the space seen through examples 0 and 2 (TargetView: outputs as inputs)
 
 An *item* (a `Choice`, choices.py) is an op of the profile, a given constant `cK`, a free constant (a push of
 `c{len(given)+j}`, whose value the search chooses), a literal push, or `skip` (does nothing: programs shorter
@@ -258,6 +259,28 @@ class TaskSpace(SpaceFit):
         if not allowed.any():
             allowed[self.SKIP] = True
         return allowed
+
+
+class ExampleView:
+    """A TaskSpace seen through a subset of its examples (inputs and outputs): the gradient search's latent
+    loss on a window of the examples."""
+
+    def __init__(self, sp: TaskSpace, idx: list[int]):
+        self._sp = sp
+        self.inputs = tuple(sp.inputs[i] for i in idx)
+        self.outs = tuple(sp.outs[i] for i in idx)
+
+    def __getattr__(self, name):
+        return getattr(self._sp, name)
+
+
+class TargetView(ExampleView):
+    """The outputs of a (view of a) TaskSpace as its inputs: the field metric's targets."""
+
+    def __init__(self, sp):
+        self._sp = sp
+        self.inputs = tuple(sp.outs)
+        self.outs = tuple(sp.outs)
 
 
 from dsl.machine import code_text as code_to_text  # noqa: E402,F401

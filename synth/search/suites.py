@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsl.tasks import MAX_FILE_BYTES, Task, TaskError, parse_tasks, read_text, task_from_json
+from dsl.tasks import MAX_FILE_BYTES, Task, TaskError, parse_tasks, read_text, task_from_json, unique_tasks
 from dsl.values import loads
 
 
@@ -49,7 +49,11 @@ def load_suite(path: str | Path, profile: str | None = None) -> list[Task]:
     text = read_text(path)
     if not is_deepcoder(_first_object(text)):
         return parse_tasks(text, str(path), profile)
-    tasks, names = [], set()
+    return unique_tasks(_deepcoder_tasks(text, path, profile))
+
+
+def _deepcoder_tasks(text: str, path: Path, profile: str | None):
+    """(task, where) of each line of a DeepCoder-style file, one at a time (an error stops at its line)."""
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -67,9 +71,4 @@ def load_suite(path: str | Path, profile: str | None = None) -> list[Task]:
             exs.append({"input": ex["inputs"], "output": [ex["output"]]})   # (too many: task_from_json says)
         name = obj.get("name") if isinstance(obj.get("name"), str) else f"{path.stem}-{n}"
         d = {"name": name, "examples": exs, "profile": obj.get("profile", "deepcoder")}
-        task = task_from_json(d, f"{where}: task '{name}'", profile)
-        if task.name in names:
-            raise TaskError(f"{where}: task '{name}': name used twice")
-        names.add(task.name)
-        tasks.append(task)
-    return tasks
+        yield task_from_json(d, f"{where}: task '{name}'", profile), where
