@@ -14,13 +14,11 @@ length the best-scored is kept. Children are scored by the sum of the policy's l
 items; the best `rescore * width` are asked to the guide and re-ranked by that score + `value_weight` *
 log P(remaining length <= length left) (the value head), and the best `width` form the next beam.
 
-Every new state is (1) checked against the outputs, (2) looked up in the meeting's goal sets (synth/search/
-bidir.py, built from the outputs at the start within `meet_frac` of the time limit), and (3) at states whose
-top int may become the output's by one `c op`, the constant c is solved for exactly (`solve_tail` of the
-BFS for add/sub/mul; `solve_op` for div, mod, min, max: synth/search/solve.py).
-Free constants: pushing a new one tries the constant head's `const_top` values (the uniform ablation: the
-enumerator's pool, small |v| first). Nothing is reported that `verify` did not accept.
-
+Every new state is (1) checked against the outputs, (2) looked up in the meeting's goal sets (bidir.py, built
+backward from the outputs within `meet_frac` of the time limit), (3) where its top int may become the output
+by one `c op`, c is solved for exactly (solve.py: `solve_tail`, `solve_op`); (4) every state the beam expands
+is joined to the goal sets by a solved `c op` mid-program (solve.py: `Junction`). New free constants take
+the constant head's `const_top` values (the enumerator's pool in the ablations). `verify` checks every result.
 Ablations: `guided_uniform` (policy, value and constant head replaced by uniform ones), `guided_novalue`
 (value_weight 0), `guided_noconst` (the pool instead of the constant head).
 """
