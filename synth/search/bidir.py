@@ -203,7 +203,7 @@ class Meet:
             if len(seen) == 2:
                 self.by_pattern.setdefault(tuple(labels), []).append(([v for _, v in vals], tail))
 
-    def _const(self, v, n_bound: int, new: list):
+    def const_item(self, v, n_bound: int, new: list):
         """Code item pushing int v: a literal, a given constant, or the next free constant (None: not allowed)."""
         if v in self.lits:
             return (v,)
@@ -249,7 +249,7 @@ class Meet:
                 if hit:
                     g0, tail = hit[0]
                     new: list = []
-                    c = self._const(g0 - a, n_bound, new)
+                    c = self.const_item(g0 - a, n_bound, new)
                     if c is not None and g0 != a:
                         out.append(((c, "add") + tail, new))
         if ta is bool and self.by_pattern:
@@ -264,7 +264,7 @@ class Meet:
                     if type(x) is not int or type(y) is not int:
                         continue
                     new = []
-                    cx, cy = self._const(x, n_bound, new), self._const(y, n_bound, new)
+                    cx, cy = self.const_item(x, n_bound, new), self.const_item(y, n_bound, new)
                     if cx is not None and cy is not None:
                         out.append(((cx, cy, "select") + tail, new))
                         break
