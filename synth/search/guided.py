@@ -20,7 +20,7 @@ by one `c op`, c is solved for exactly (solve.py: `solve_tail`, `solve_op`); (4)
 is joined to the goal sets by a solved `c op` mid-program (solve.py: `Junction`). New free constants take
 the constant head's `const_top` values (the enumerator's pool in the ablations). `verify` checks every result.
 Ablations: `guided_uniform` (policy, value and constant head replaced by uniform ones), `guided_novalue`
-(value_weight 0), `guided_noconst` (the pool instead of the constant head).
+(value_weight 0), `guided_noconst` (the pool instead of the constant head); `guided.junction=false`.
 """
 from __future__ import annotations
 
