@@ -114,7 +114,7 @@ def _draw(rng: random.Random, profile: str, i: int, keys) -> dict | None:
         return None
     if redundant(code, inputs, consts, p) or shorter_equivalent(code, inputs, consts, p, outs):
         return None
-    if keys and repr([(list(_j(s)), list(_j(o))) for s, o in zip(inputs, outs)]) in keys:
+    if keys and suite_key(inputs, outs) in keys:
         return None
     return {"profile": profile, "inputs": inputs, "outputs": outs, "given": given, "free": free, "code": code}
 
@@ -134,6 +134,11 @@ def _draw_dc(rng: random.Random, n_stmts: int, keys, tries: int) -> dict | None:
             continue
         return {"profile": "deepcoder", "inputs": inputs, "outputs": outs, "given": (), "free": (), "code": code}
     return None
+
+
+def suite_key(inputs, outs) -> str:
+    """The key of a task's examples (stacks as tuples) in suite_keys()."""
+    return repr([(list(_j(s)), list(_j(o))) for s, o in zip(inputs, outs)])
 
 
 def _j(vals):

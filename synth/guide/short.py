@@ -22,9 +22,8 @@ from dsl.machine import apply
 from dsl.ops import CONST_INDEX, Fail
 from dsl.sampler import get_sampler
 
+from .data import N_EX, suite_key
 from .features import LITERALS
-
-N_EX = 5
 
 
 def input_set(profile: str, seed: int, k: int) -> list[tuple] | None:
@@ -86,12 +85,8 @@ def short_tasks(profile: str, n_sets: int, seed: int, keys: set = frozenset()) -
             seen.add(key)
             if len(code) == 2 and repr(final) == repr([tuple(s) for s in inputs]):
                 continue                      # a no-op pair
-            if keys and repr([(list(_j(s)), list(_j(o))) for s, o in zip(inputs, outs)]) in keys:
+            if keys and suite_key(inputs, outs) in keys:
                 continue
             recs.append({"profile": profile, "inputs": inputs, "outputs": outs, "given": (), "free": (),
                          "code": list(code)})
     return recs
-
-
-def _j(vals):
-    return [list(v) if type(v) is tuple else v for v in vals]

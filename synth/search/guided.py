@@ -159,7 +159,7 @@ class Guided:
             if sig and len(sig) >= 1 and goal.k == 1:
                 for op in self.solve_ops:
                     self.cand += 1
-                    c = solve_op(state, goal.outs, op, self.p.int_min, self.p.int_max)
+                    c = solve_op(state, goal.outs, op, self.p)
                     if c is not None:
                         item, nb = self.const_code(c, bound)
                         if item is not None and (res := self.result(prog, nb, (item, op))):

@@ -2,7 +2,7 @@
 any position, into a goal of the meeting in the middle.
 
     c = solve_tail(state, outs, "add", profile)      # add, sub, mul: from each example at once
-    c = solve_op(state, outs, "mod", -64, 63)        # div, mod (every c tested with numpy), min, max
+    c = solve_op(state, outs, "mod", profile)        # div, mod (every c at once: op_tables), min, max
     join = Junction(meet, profile)                   # mid-program: `c op` + a tail of the meeting's goals
     for tail, new_free in join(state, n_bound): ...  # tail: (c item, op) or (c item, "swap", op) + moves
 
@@ -45,28 +45,27 @@ def solve_tail(state, outs, op: str, p: Profile):
     return c if c is not None and p.int_min <= c <= p.int_max else None
 
 
-
-def solve_op(state, outs, op: str, lo: int, hi: int):
-    """An int c in lo..hi such that `c op` turns the top int of every stack into its output's last value
-    (min, max: solved from the first example the op changes; div, mod: every c tested at once with numpy)."""
+def solve_op(state, outs, op: str, p: Profile):
+    """An int c of the profile such that `c op` turns the top int of every stack into its output's last value
+    (min, max: solved from the first example the op changes; div, mod: the smallest c of op_tables' row)."""
     xs, ys = [s[-1] for s in state], [o[-1] for o in outs]
+    lo, hi = p.int_min, p.int_max
     if op in ("min", "max"):
         c = next((y for x, y in zip(xs, ys) if x != y), None)
         if c is None or not lo <= c <= hi:
             return None
         f = min if op == "min" else max
         return c if all(f(x, c) == y for x, y in zip(xs, ys)) else None
-    cs = _CS.get((lo, hi))
-    if cs is None:
-        cs = _CS[(lo, hi)] = np.array([c for c in range(lo, hi + 1) if c], dtype=np.int64)
+    ops, t = op_tables(p)
+    k = ops.index((op, False))
+    ok = np.ones(t.shape[2], dtype=bool)                      # [R]: c - lo passes every example so far
     for x, y in zip(xs, ys):
-        cs = cs[(x // cs if op == "div" else x % cs) == y]
-        if not len(cs):
+        if not isinstance(y, int) or not lo <= y <= hi:
             return None
-    return int(cs[0])
-
-
-_CS: dict = {}
+        ok &= t[k, x - lo] == y - lo                          # div or mod by 0 and out-of-range results: R
+        if not ok.any():
+            return None
+    return int(np.argmax(ok)) + lo
 
 
 JOIN_OPS = (("mul", False), ("div", False), ("mod", False), ("min", False), ("max", False),

@@ -56,7 +56,7 @@ def test_op_tables_agree_with_solve_op():
     m = ops.index(("mul", False))
     assert t[m, 60 - lo, 2 - lo] == t.shape[1]                     # 120 leaves the small profile's range
     state, outs = ((17,), (-3,)), ((2,), (2,))
-    assert solve_op(state, outs, "mod", lo, p.int_max) == 5
+    assert solve_op(state, outs, "mod", p) == 5
 
 
 def test_guided_search_uses_the_junction():
