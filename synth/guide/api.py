@@ -1,7 +1,8 @@
 """Loading the guide and asking it about search states, batched and cached by state.
 
-    from synth.guide.api import load_guide, Oracle
+    from synth.guide.api import load_guide, load_guide_once, Oracle
     net = load_guide(profile="small")               # the shipped synth/pretrained/guide_small.pt (or a path)
+    net = load_guide_once(None, "small")            # the same, loaded once per process (what the searches use)
     orc = Oracle(net, task, profile, n_free=1)      # one task
     orc.ask(states, bounds)                         # fills the cache for the states not asked before
     logp, val, cvals = orc.get(state, bound)        # (V,) log-probs over VOCAB (the profile's items only),
@@ -12,6 +13,7 @@ normalising over whatever the search compares), value 0, constants from the enum
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,12 @@ def load_guide(path: str | Path | None = None, profile: str = "small"):
     net.load_state_dict({k: v.float() for k, v in st["model"].items()})
     net.eval()
     return net
+
+
+@functools.lru_cache(maxsize=4)
+def load_guide_once(path: str | None, profile: str = "small"):
+    """load_guide, once per (path, profile) in a process: the searches share the loaded networks."""
+    return load_guide(path, profile=profile)
 
 
 class Oracle:

@@ -59,8 +59,8 @@ from dataclasses import dataclass, field
 from dsl.profiles import Profile
 from dsl.tasks import Task
 
+from ..guide.api import load_guide_once
 from .base import SearchResult, register_method
-from .gradient_start import load_guide_once
 from .gradient_steps import ROW_COST, _Search  # noqa: F401  (re-exported)
 
 

@@ -16,20 +16,11 @@ answer at the input state. Deterministic for a seed: the walk draws from the sea
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from .bfs import sig_of
 
 FLOOR = -8.0        # logit of an item the guide gives no mass (before start_scale)
-
-
-@functools.lru_cache(maxsize=4)
-def load_guide_once(path: str | None, profile: str = "small"):
-    """The guide network of `start: guide` (path None: the shipped guide of the profile), loaded once."""
-    from synth.guide.api import load_guide
-    return load_guide(path, profile=profile)
 
 
 class GuideStart:

@@ -68,7 +68,9 @@ class _Search:
         if cfg.start not in ("noise", "guide"):
             raise ValueError(f"unknown gradient.start {cfg.start!r}; choose one of noise, guide")
         if cfg.start == "guide":              # the guide's walks as the restarts' start (gradient_start.py)
-            from .gradient_start import GuideStart, load_guide_once
+            from synth.guide.api import load_guide_once
+
+            from .gradient_start import GuideStart
             self.start = GuideStart(guide or load_guide_once(cfg.guide, p.name), task, p, sp, self.nfree, cfg)
 
     # ---- set-up ---------------------------------------------------------------------------------------------

@@ -66,18 +66,15 @@ class GuidedSearch:
     def __init__(self, cfg: GuidedConfig, checkpoint: str | None = None):
         if cfg.policy not in ("learned", "uniform"):
             raise ValueError(f"unknown policy {cfg.policy!r}; choose one of learned, uniform")
-        self.checkpoint, self.nets = checkpoint, {}
+        self.checkpoint = checkpoint
         if cfg.policy == "learned" and checkpoint:
             self.guide(None)                  # load (and check) an explicit checkpoint at once
 
     def guide(self, p: Profile | None):
         """The guide for tasks of profile p (loaded once): --checkpoint's for every profile, else the
         profile's shipped one (synth/pretrained/guide_{profile}.pt)."""
-        key = None if self.checkpoint or p is None else p.name
-        if key not in self.nets:
-            from synth.guide.api import load_guide
-            self.nets[key] = load_guide(self.checkpoint, profile=key or "small")
-        return self.nets[key]
+        from synth.guide.api import load_guide_once
+        return load_guide_once(self.checkpoint, "small" if self.checkpoint or p is None else p.name)
 
     def __call__(self, task: Task, time_limit: float, p: Profile, cfg: GuidedConfig) -> SearchResult:
         net = self.guide(p) if cfg.policy == "learned" else None

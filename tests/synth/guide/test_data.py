@@ -1,6 +1,8 @@
 """The guide's training data: the DeepCoder-style stream, the exhaustive short programs, one guide per profile."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from conftest import ROOT
@@ -67,6 +69,7 @@ def test_one_guide_per_profile(monkeypatch):
     from synth.search.guided import GuidedConfig, GuidedSearch
     got = []
     monkeypatch.setattr(api, "load_guide", lambda path=None, profile="small": got.append((path, profile)) or profile)
+    monkeypatch.setattr(api, "load_guide_once", functools.lru_cache(api.load_guide_once.__wrapped__))  # own cache
     s = GuidedSearch(GuidedConfig())
     assert s.guide(get_profile("deepcoder")) == "deepcoder" and s.guide(get_profile("small")) == "small"
     s.guide(get_profile("small"))
