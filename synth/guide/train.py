@@ -32,15 +32,6 @@ KIND = "guide"
 
 
 @dataclass
-class DaggerConfig:
-    """Round 2 (synth/guide/dagger.py): start from a round-1 guide and add the states its search visits."""
-    init: str = ""                # the round-1 guide ("" = round 1: teacher forcing only)
-    tasks: int = 2000             # stream positions searched (after the round-1 draws)
-    nodes: int = 2000             # expanded nodes per task (the search's budget)
-    per_task: int = 48            # visited states kept per task
-
-
-@dataclass
 class TrainGuideConfig:
     profile: str = "small"        # the profile this guide is for (one guide per profile)
     draws: int = 10000            # stream positions (about 70% become tasks, ~5 states each)
@@ -53,7 +44,6 @@ class TrainGuideConfig:
     w_value: float = 0.5
     w_const: float = 0.5
     guide: GuideConfig = field(default_factory=GuideConfig)
-    dagger: DaggerConfig = field(default_factory=DaggerConfig)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         steps=3000, lr=2e-3, warmup=200, min_lr_ratio=0.05, batch_size=256, log_every=50, ckpt_every=500,
         eval_every=500, out_dir="runs/guide", device="cpu", resume=True))
@@ -68,28 +58,7 @@ def load_data(cfg: TrainGuideConfig, log=print) -> tuple[dict, dict]:
     n = len(a["item"])
     cut = n - max(1, int(n * cfg.val_frac))
     tr, va = {k: v[:cut] for k, v in a.items()}, {k: v[cut:] for k, v in a.items()}
-    if cfg.dagger.init:
-        d = dagger_arrays(cfg, log)
-        tr = {k: np.concatenate([tr[k], d[k]]) for k in tr}
     return {k: torch.from_numpy(v) for k, v in tr.items()}, {k: torch.from_numpy(v) for k, v in va.items()}
-
-
-def dagger_arrays(cfg: TrainGuideConfig, log=print) -> dict:
-    """The round-2 rows: the round-1 guide's search on the draws after the round-1 ones, labelled by the
-    expert (synth/guide/dagger.py); cached in data_dir under a name that holds the round-1 file's digest."""
-    import hashlib
-    from .api import load_guide
-    from .dagger import visited_arrays, visited_records
-    from .data import cached
-    dc = cfg.dagger
-    digest = hashlib.sha256(Path(dc.init).read_bytes()).hexdigest()[:10] if Path(dc.init).is_file() else "none"
-    name = f"dagger_{cfg.profile}_{cfg.data_seed}_{cfg.draws}_{dc.tasks}_{dc.nodes}_{dc.per_task}_{digest}.pkl.gz"
-    net = load_guide(dc.init)
-    out = cached(Path(cfg.data_dir or cfg.train.out_dir) / name, lambda: visited_records(
-        net, cfg.profile, cfg.data_seed, cfg.draws, dc.tasks, dc.nodes, dc.per_task, log), log)
-    arr = visited_arrays(out)
-    log(f"dagger rows: {len(arr['item'])} ({sum(o['solved'] for o in out)}/{len(out)} tasks solved by round 1)")
-    return arr
 
 
 def losses(net: Guide, b: dict, masks: torch.Tensor, cfg: TrainGuideConfig) -> tuple[torch.Tensor, dict]:
@@ -114,9 +83,6 @@ def train(cfg: TrainGuideConfig, log=print):
     log(f"guide data: {len(tr['item'])} train rows, {len(va['item'])} val rows ({time.perf_counter() - t0:.0f} s)")
     masks = torch.from_numpy(np.stack([mask(p) for p in PROFILES]))               # (P, V)
     net = Guide(cfg.guide)
-    if cfg.dagger.init:                      # round 2 starts from the round-1 weights
-        from .api import load_guide
-        net.load_state_dict(load_guide(cfg.dagger.init).state_dict())
     n = len(tr["item"])
 
     def get_batch(step, gen, bs):
@@ -141,7 +107,7 @@ def train(cfg: TrainGuideConfig, log=print):
     meta = {"kind": KIND, "guide": asdict(cfg.guide), "profile": cfg.profile, "profiles": [cfg.profile],
             "config": asdict(cfg), "data_seed": cfg.data_seed,
             "data": {"data_seed": cfg.data_seed, "draws": cfg.draws, "short_sets": cfg.short_sets,
-                     "data_stride": cfg.data_stride, "dagger": asdict(cfg.dagger)}}
+                     "data_stride": cfg.data_stride}}
     return fit(net, loss_fn, get_batch, cfg.train, meta=meta, eval_fn=eval_fn if cfg.train.eval_every else None)
 
 

@@ -135,8 +135,6 @@ def test_data_is_deterministic_and_teacher_forced():
 
 
 def test_deepcoder_dsl_suites_verify():
-    from pathlib import Path
-
     from dsl.tasks import load_tasks
     from synth.search import verify
     root = ROOT / "datasets/deepcoder_dsl"
@@ -144,25 +142,3 @@ def test_deepcoder_dsl_suites_verify():
         tasks = load_tasks(root / name)
         assert len(tasks) == 60 and all(len(t.examples) == 5 for t in tasks)
         assert all(verify(t, t.program) for t in tasks)
-
-
-def test_dagger_round_labels_the_visited_states(tiny):
-    """Round 2's data: the search's visited states with the expert's labels, the same for a seed (the budget is
-    counted in nodes), and rows like teacher forcing's."""
-    from synth.guide.dagger import visited_arrays, visited_records
-    from synth.guide.features import MAX_REM
-    net, _ = tiny
-    a = visited_records(net, "small", 9, 0, 8, nodes=300, per_task=16)
-    assert repr(a) == repr(visited_records(net, "small", 9, 0, 8, nodes=300, per_task=16))
-    assert a and any(o["rows"] for o in a) and all(o["visited"] > 0 for o in a)
-    for o in a:
-        ref = o["paths"][0]
-        on_ref = {s for s, _, _, _ in states_of(ref)}
-        assert all(s not in on_ref for s, _, _, _ in o["rows"])        # the reference path is teacher-forced
-        assert all(r == MAX_REM for _, _, it, r in o["rows"] if it is None)   # unknown: "10 or more" left
-        assert len(o["paths"]) == 1 + o["solved"]                      # a found program is a second path
-    arr = visited_arrays(a)
-    n = len(arr["item"])
-    assert all(len(v) == n for v in arr.values()) and arr["x"].shape[1:] == (5, 11, 9)
-    far = arr["item"] < 0
-    assert far.any() and (arr["rem"][far] <= MAX_REM).all()
