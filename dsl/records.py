@@ -27,15 +27,17 @@ from .values import MAX_LINE, MAX_PROGRAM
 KEYS = frozenset({"program", "input", "constants", "profile", "result"})
 _PRINTABLE = re.compile(r"[ -~]*")
 _INTS = {int}
+_NONE: list = []            # a missing input or constants (never written to)
 _dumps, _loads = json.dumps, json.JSONDecoder().decode   # json.loads of a str, without its dispatch
 
 
 def values(xs, p: Profile) -> list | None:
-    """JSON values -> stack values (lists become tuples) when every one is valid under `p`, else None."""
+    """JSON values -> stack values (lists become tuples) when every one is valid under `p`, else None. A list
+    of valid ints comes back as itself (no copy: the callers only read it)."""
     if type(xs) is not list:
         return None
-    out, lo, hi = [], p.int_min, p.int_max
-    for v in xs:
+    out, lo, hi = xs, p.int_min, p.int_max
+    for i, v in enumerate(xs):
         t = type(v)
         if t is int:
             if v < lo or v > hi:
@@ -43,13 +45,14 @@ def values(xs, p: Profile) -> list | None:
         elif t is list:
             if len(v) > p.max_len or v and (set(map(type, v)) != _INTS or min(v) < lo or max(v) > hi):
                 return None
-            v = tuple(v)
+            if out is xs:
+                out = list(xs)
+            out[i] = tuple(v)
         elif t is str:
             if len(v) > p.max_len or not _PRINTABLE.fullmatch(v):
                 return None
         elif t is not bool:
             return None
-        out.append(v)
     return out
 
 
@@ -61,7 +64,7 @@ def quick_load(rec) -> tuple | None:
     if type(prog) is not str or type(name) is not str or name not in PROFILES or len(prog) > MAX_PROGRAM:
         return None
     p = PROFILES[name]
-    stack, consts = values(rec.get("input", []), p), values(rec.get("constants", []), p)
+    stack, consts = values(rec.get("input", _NONE), p), values(rec.get("constants", _NONE), p)
     if stack is None or consts is None or len(stack) > p.max_depth:
         return None
     return prog, p, stack, consts

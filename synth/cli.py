@@ -56,12 +56,23 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+class _VersionAction(argparse.Action):
+    """--version, with the version looked up only when asked (importlib.metadata costs every command 10 ms)."""
+
+    def __init__(self, option_strings, dest, **kw):
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"synth {_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(
         prog="synth",
         description="Neural program synthesis on a small stack language (see README.md). "
                     "Hydra overrides go after the flags as key=value.")
-    ap.add_argument("--version", action="version", version=f"synth {_version()}")
+    ap.add_argument("--version", action=_VersionAction)
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         mod = _module(name)
