@@ -10,7 +10,8 @@ ordered by the learned guide of the task's profile, with the meeting's goal sets
 for `first` of the limit, then `meet` for `meet_share`, then the guided search again, continuing its
 restarts. The guided search finds long programs and hidden constants that the BFS cannot reach in time, but
 can miss short programs that the BFS finds at once (`dup head swap last add` of
-datasets/examples/lists.json); the slice of `meet` keeps those. `meet`, the hybrid with its neural prior off,
+datasets/examples/lists.json); the slice of `meet` keeps those. The meeting's goal sets are built once, in the
+first slice, and grown by `meet` (the last slice's junction reads the grown sets). `meet`, the hybrid with its neural prior off,
 is the strongest search without a learned part: the baseline's complete BFS (the same items, the same
 `solve_tail`) plus the meeting in the middle (synth/search/bidir.py: from length 3 on, every state the BFS
 reaches is looked up in goal sets computed backward from the outputs). Settings: `DefaultConfig` and
@@ -53,7 +54,9 @@ class Default(GuidedSearch):
         if res.solved:
             return res
         left = g.deadline - g.clock()
-        mres = hybrid_search(task, min(left, cfg.meet_share * time_limit), p, MeetConfig(enumerate=cfg.enumerate))
+        mcfg = MeetConfig(enumerate=cfg.enumerate)
+        goals = g.meet if g.meet is not None and g.meet.depth == mcfg.meet_depth else None   # built once, grown on
+        mres = hybrid_search(task, min(left, cfg.meet_share * time_limit), p, mcfg, goals=goals)
         g.cand += mres.candidates
         if mres.solved:
             mres.seconds, mres.candidates = g.clock() - g.t0, g.cand

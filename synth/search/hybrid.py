@@ -138,14 +138,18 @@ class Prior:
         self.pool = out.get("pool", {})
 
 
-def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, executor=None) -> SearchResult:
-    """BFS by length (the baseline's), ordered inside each length by the prior once it exists."""
+def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, executor=None,
+                  goals: Meet | None = None) -> SearchResult:
+    """BFS by length (the baseline's), ordered inside each length by the prior once it exists. `goals`: the
+    meeting's goal sets of an earlier search of the same task and settings (`default`'s guided slice), grown
+    further here instead of built again."""
     bfs = BFS(task, p, cfg.enumerate, time_limit, "hybrid")
     clock, t0 = bfs.clock, bfs.t0
     prior: Prior | None = None
     scores: dict = {}           # prefix score of every frontier program, once the prior exists
-    meet = None
+    meet = goals if cfg.meet else None
     meet_time = 0.0
+    attached = False            # the meeting is looked up from meet_level on
 
     def met(new, prog, bound):
         """Programs prog + a backward tail, for every meeting of state `new`; the first verified one."""
@@ -159,16 +163,18 @@ def hybrid_search(task: Task, time_limit: float, p: Profile, cfg: HybridConfig, 
         return None
 
     def on_level(length, frontier):
-        nonlocal meet, meet_time, prior, scores
+        nonlocal meet, meet_time, prior, scores, attached
         if meet and not meet.done:          # grow the goals: their time stays <= meet_frac of the time so far
             tm = clock()
             meet.grow(tm + max(0.0, cfg.meet_frac * (tm - t0) - meet_time), clock)
             meet_time += clock() - tm
-        if meet is None and cfg.meet and length >= cfg.meet_level:
-            tm = clock()
-            meet = Meet(task, p, cfg.enumerate.literals, bfs.nfree, cfg.meet_depth,
-                        deadline=tm + max(cfg.meet_min, cfg.meet_frac * (tm - t0)), clock=clock)
-            meet_time = clock() - tm
+        if not attached and cfg.meet and length >= cfg.meet_level:
+            attached = True
+            if meet is None:
+                tm = clock()
+                meet = Meet(task, p, cfg.enumerate.literals, bfs.nfree, cfg.meet_depth,
+                            deadline=tm + max(cfg.meet_min, cfg.meet_frac * (tm - t0)), clock=clock)
+                meet_time = clock() - tm
             if not meet.ok:
                 meet = False
             else:
