@@ -11,10 +11,10 @@ for `first` of the limit, then `meet` for `meet_share`, then the guided search a
 restarts. The guided search finds long programs and hidden constants that the BFS cannot reach in time, but
 can miss short programs that the BFS finds at once (`dup head swap last add` of
 datasets/examples/lists.json); the slice of `meet` keeps those. The meeting's goal sets are built once, in the
-first slice, and grown by `meet` (the last slice's junction reads the grown sets). `meet`, the hybrid with its neural prior off,
-is the strongest search without a learned part: the baseline's complete BFS (the same items, the same
-`solve_tail`) plus the meeting in the middle (synth/search/bidir.py: from length 3 on, every state the BFS
-reaches is looked up in goal sets computed backward from the outputs). Settings: `DefaultConfig` and
+first slice, and grown by `meet` (the last slice's junction reads the grown sets). `meet`, the hybrid with its
+neural prior off, is the strongest search without a learned part: the baseline's complete BFS (the same
+items, the same `solve_tail`) plus the meeting in the middle (synth/search/bidir.py: from length 3 on, every
+state the BFS reaches is looked up in goal sets computed backward from the outputs). Settings: `DefaultConfig` and
 `MeetConfig` below (the `default:` and `meet:` sections of search.yaml equal them; both take their BFS
 settings from the `enumerate:` section, e.g. `enumerate.clock=cpu`). Measured in experiments/results/guided.md.
 """
